@@ -1,0 +1,1 @@
+"""SMS Bridge: plug any HTTP SMS provider into AWS."""

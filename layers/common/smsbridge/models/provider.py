@@ -1,0 +1,298 @@
+"""The provider configuration (SPEC 3): how one HTTP SMS provider wants to be called.
+
+Secret values (passwords, tokens, client secrets, private keys) are `SecretStr`, so that
+they never show in a repr, a log line or a serialised response unless asked for
+explicitly (`secret_paths` and `core.secrets` deal with storing them apart).
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_jmespath(value: str) -> str:
+    try:
+        jmespath.compile(value)
+    except JMESPathError as exc:
+        raise ValueError(f"invalid JMESPath expression {value!r}: {exc}") from None
+    return value
+
+
+JMESPath = Annotated[str, Field(min_length=1, description="a JMESPath expression"), AfterValidator(_check_jmespath)]
+
+
+# ---------------------------------------------------------------- request
+
+class BatchSpec(_Strict):
+    """Provider-side batching: one request carries many recipients."""
+
+    key: str = Field(min_length=1, description="the JSON key holding the per-recipient array")
+    max_size: int = Field(default=100, ge=1, le=1000)
+    results_jmespath: JMESPath | None = Field(
+        default=None, description="the per-recipient results in the answer, one per recipient, in order")
+    result_success_jmespath: JMESPath | None = Field(
+        default=None, description="evaluated on one result: truthy when that recipient was accepted")
+    result_message_id_jmespath: JMESPath | None = Field(
+        default=None, description="evaluated on one result: the provider's message id")
+
+
+
+FormBody = dict[str, str] | list[tuple[str, str]]
+
+
+class RequestSpec(_Strict):
+    url: str = Field(min_length=1)
+    method: Literal["GET", "POST"] = "POST"
+    content_type: Literal["json", "form", "none"] = "json"
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+    batch: BatchSpec | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> RequestSpec:
+        if self.method == "GET" and self.content_type == "json":
+            raise ValueError("a JSON body cannot be sent with GET: use content_type 'none' and `query`")
+        if self.content_type == "none" and self.body is not None:
+            raise ValueError("content_type 'none' takes no body")
+        if self.content_type == "form":
+            self.body = _form_pairs(self.body)
+        if self.batch is not None:
+            if self.content_type != "json":
+                raise ValueError("request.batch needs a JSON body")
+            if not isinstance(self.body, dict) or not isinstance(self.body.get(self.batch.key), (dict, list)):
+                raise ValueError(f"request.batch.key {self.batch.key!r} must name an object or one-element "
+                                 "list in the JSON body: the template of one recipient")
+        for name in self.headers:
+            if name.lower() in ("content-type", "content-length"):
+                raise ValueError(f"header {name!r} is set by the bridge from content_type")
+        return self
+
+
+def _form_pairs(body: Any) -> list[tuple[str, str]]:
+    """A form body as ordered (key, value template) pairs: an object keeps its order, a list
+    of pairs lets a key repeat."""
+    if body is None:
+        return []
+    if isinstance(body, dict):
+        items = list(body.items())
+    elif isinstance(body, list):
+        items = []
+        for pair in body:
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+                raise ValueError("a form body given as a list holds [key, value] pairs")
+            items.append((pair[0], pair[1]))
+    else:
+        raise ValueError("a form body is an object of key to value template, or a list of [key, value] pairs")
+    pairs = []
+    for key, value in items:
+        if not isinstance(key, str) or not isinstance(value, (str, int, float, bool)):
+            raise ValueError(f"form field {key!r}: keys are strings and values are text templates")
+        pairs.append((key, value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)))
+    return pairs
+
+
+# ---------------------------------------------------------------- outbound auth
+
+class NoAuth(_Strict):
+    type: Literal["none"] = "none"
+
+
+class BasicAuth(_Strict):
+    type: Literal["basic"]
+    username: str = Field(pattern=r"^[A-Za-z0-9_+.@-]+$",
+                          description="letters, digits and _ + . @ - only")
+    password: SecretStr
+
+
+class ApiKeyAuth(_Strict):
+    type: Literal["api_key"]
+    token: SecretStr
+    header: str | None = Field(default=None, description="header that carries the token")
+    prefix: str = Field(default="", description="put before the token in the header, e.g. 'Bearer '")
+    query: str | None = Field(default=None, description="query parameter that carries the token")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> ApiKeyAuth:
+        if (self.header is None) == (self.query is None):
+            raise ValueError("api_key auth: give exactly one of `header` or `query`")
+        return self
+
+
+class HmacAuth(_Strict):
+    type: Literal["hmac"]
+    key_id: str | None = None
+    secret: SecretStr
+    algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
+    encoding: Literal["hex", "base64"] = "hex"
+    string_to_sign: str = Field(
+        default="{{method}}\n{{path}}\n{{timestamp}}\n{{body}}",
+        description="template over {{method}}, {{path}} (path and query), {{body}}, {{timestamp}}, {{key_id}}")
+    signature_header: str = "X-Signature"
+    signature_prefix: str = Field(default="", description="template put before the signature, e.g. 'HMAC {{key_id}}:'")
+    timestamp_header: str | None = "X-Timestamp"
+    timestamp_format: Literal["unix", "unix_ms", "iso"] = "unix"
+
+
+class OAuth2Auth(_Strict):
+    type: Literal["oauth2"]
+    token_url: str
+    client_id: str
+    client_secret: SecretStr
+    scope: str | None = None
+    extra: dict[str, str] = Field(default_factory=dict, description="extra fields of the token request")
+    token_request: Literal["form", "json"] = "form"
+    client_auth: Literal["body", "basic"] = Field(
+        default="body", description="client credentials in the request body, or as HTTP Basic")
+    header: str = "Authorization"
+    prefix: str = "Bearer "
+
+
+class JwtAuth(_Strict):
+    type: Literal["jwt"]
+    algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
+    secret: SecretStr | None = None
+    private_key: SecretStr | None = Field(default=None, description="PEM, for RS256 and ES256")
+    key_id: str | None = Field(default=None, description="the `kid` header")
+    claims: dict[str, Any] = Field(default_factory=dict, description="iss, sub, aud and any other claim")
+    lifetime_s: int = Field(default=300, ge=10, le=86_400)
+    header: str = "Authorization"
+    prefix: str = "Bearer "
+
+    @model_validator(mode="after")
+    def _key(self) -> JwtAuth:
+        if self.algorithm == "HS256" and self.secret is None:
+            raise ValueError("jwt HS256 needs `secret`")
+        if self.algorithm != "HS256" and self.private_key is None:
+            raise ValueError(f"jwt {self.algorithm} needs `private_key` (PEM)")
+        return self
+
+
+Auth = Annotated[NoAuth | BasicAuth | ApiKeyAuth | HmacAuth | OAuth2Auth | JwtAuth, Field(discriminator="type")]
+
+
+# ---------------------------------------------------------------- response
+
+class ResponseSpec(_Strict):
+    success_status: list[int] | None = Field(default=None, description="default: any 2xx")
+    success_contains: str | None = None
+    success_jmespath: JMESPath | None = None
+    message_id_jmespath: JMESPath | None = None
+    retry_status: list[int] | None = Field(default=None, description="default: 408, 425, 429 and any 5xx")
+    error_jmespath: JMESPath | None = Field(default=None, description="where the answer explains a failure")
+
+
+
+# ---------------------------------------------------------------- inbound
+
+class TwilioInboundAuth(_Strict):
+    type: Literal["twilio"]
+    secret: SecretStr | None = Field(default=None, description="default: the provider's auth.password")
+
+
+class HmacInboundAuth(_Strict):
+    type: Literal["hmac"]
+    secret: SecretStr
+    header: str = "X-Signature"
+    algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
+    encoding: Literal["hex", "base64"] = "hex"
+    prefix: str = Field(default="", description="text before the signature in the header, e.g. 'sha256='")
+    timestamp_header: str | None = None
+    tolerance_s: int = Field(default=300, ge=1)
+
+
+class BasicInboundAuth(_Strict):
+    type: Literal["basic"]
+    username: str
+    password: SecretStr
+
+
+class TokenInboundAuth(_Strict):
+    type: Literal["token"]
+    param: str = "token"
+    token: SecretStr
+
+
+class NoInboundAuth(_Strict):
+    type: Literal["none"]
+
+
+InboundAuth = Annotated[TwilioInboundAuth | HmacInboundAuth | BasicInboundAuth | TokenInboundAuth | NoInboundAuth,
+                        Field(discriminator="type")]
+
+
+class Keywords(_Strict):
+    opt_in: list[str] | None = None
+    opt_out: list[str] | None = None
+    help: list[str] | None = None
+
+
+class Replies(_Strict):
+    opt_in: str | None = "You are subscribed again. Reply STOP to unsubscribe."
+    opt_out: str | None = "You are unsubscribed and will get no more messages. Reply START to subscribe again."
+    help: str | None = "Reply STOP to unsubscribe, START to subscribe again."
+
+
+class InboundSpec(_Strict):
+    auth: InboundAuth = Field(description="required: `{\"type\": \"none\"}` must be chosen explicitly")
+    public_url: str | None = None
+    format: Literal["form", "json", "query"] = "form"
+    fields: dict[Literal["from", "to", "text", "id", "timestamp"], str] = Field(
+        default_factory=lambda: {"from": "from", "to": "to", "text": "text", "id": "id"},
+        description="form/query keys, or JMESPath for JSON")
+    keywords: Keywords = Field(default_factory=Keywords)
+    replies: Replies = Field(default_factory=Replies)
+
+
+class StatusSpec(_Strict):
+    format: Literal["form", "json", "query"] | None = Field(default=None, description="default: inbound.format")
+    fields: dict[Literal["message_id", "status", "error", "timestamp"], str] = Field(
+        default_factory=lambda: {"message_id": "id", "status": "status", "error": "error"})
+    map: dict[str, Literal["delivered", "failed", "sent"]] = Field(default_factory=dict)
+
+
+class BalanceSpec(_Strict):
+    url: str
+    method: Literal["GET", "POST"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    field: JMESPath | None = Field(default=None, description="JMESPath; default: the first number in the body")
+    every: Literal["5m", "1h", "1d"] = "1h"
+    minimum: float | None = None
+    email: list[str] = Field(default_factory=list)
+    use_auth: bool = Field(default=True, description="authenticate the call with the provider's `auth`")
+
+
+
+# ---------------------------------------------------------------- provider
+
+class ProviderConfig(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: str | None = None
+    preset: str | None = Field(default=None, description="the preset this configuration started from")
+    enabled: bool = True
+    default: bool = Field(default=False, description="the provider used when a message names none")
+    default_sender: str | None = None
+    expiry_days: float = Field(default=2, gt=0, le=30)
+    timeout_s: float = Field(default=10, gt=0, le=60)
+    verify_tls: bool = True
+    marketing_requires_opt_in: bool = False
+    request: RequestSpec
+    auth: Auth = Field(default_factory=NoAuth)
+    response: ResponseSpec = Field(default_factory=ResponseSpec)
+    inbound: InboundSpec | None = None
+    status: StatusSpec | None = None
+    balance: BalanceSpec | None = None
+
+    @model_validator(mode="after")
+    def _templates_known(self) -> ProviderConfig:
+        from smsbridge.core.render import check_request_templates  # the renderer owns the placeholder list
+
+        check_request_templates(self.request)
+        return self

@@ -1,0 +1,37 @@
+"""Message statuses and the record of one status change."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    BLOCKED = "blocked"
+    REJECTED = "rejected"
+
+
+# Statuses after which nothing more is sent; a delivery receipt may still move `sent` on.
+FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED,
+                            MessageStatus.BLOCKED, MessageStatus.REJECTED})
+
+
+class ProviderAnswer(BaseModel):
+    """What the provider said, kept short enough to store with every status change."""
+
+    status_code: int | None = None
+    body: str | None = Field(default=None, description="the answer's body, truncated")
+    message_id: str | None = None
+
+
+class StatusChange(BaseModel):
+    status: MessageStatus
+    at: str = Field(description="ISO-8601 UTC time of the change")
+    attempt: int = 0
+    reason: str | None = None
+    answer: ProviderAnswer | None = None
