@@ -4,9 +4,11 @@ SHELL := /bin/bash
 
 # The Lambda runtime is Python 3.13. It may not be on PATH (pyenv keeps it aside):
 # look on PATH first, then in pyenv's versions.
-PYTHON313 ?= $(firstword $(shell command -v python3.13 2>/dev/null) \
-	$(wildcard $(shell pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13) \
-	$(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13))
+# The Lambda runtime is Python 3.13. It may not be on PATH (pyenv keeps it aside, and its
+# shim fails when 3.13 is not the selected version): take the first candidate that runs.
+PYTHON313 ?= $(shell for p in $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 \
+	$$HOME/.pyenv/versions/3.13*/bin/python3.13 $$(command -v python3.13); do \
+	"$$p" -c 'import sys' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 # The venv's bin first, so that `sam build` finds the python3.13 it looks for.

@@ -1,0 +1,60 @@
+"""Sends a rendered request to a provider with its credentials, refreshing an OAuth2 token once on a 401."""
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import datetime
+from typing import Protocol
+
+from smsbridge.adapters.oauth_tokens import OAuthTokenCache
+from smsbridge.core.auth import authenticate
+from smsbridge.models.provider import OAuth2Auth, ProviderConfig
+from smsbridge.models.wire import HttpRequest, HttpResponse
+
+
+class Transport(Protocol):
+    """What `adapters.http.ProviderTransport` offers."""
+
+    def send(self, request: HttpRequest, *, provider_id: str, timeout_s: float,
+             verify_tls: bool) -> HttpResponse: ...
+
+
+# The provider whose token is being fetched: the token cache only hands its `send` a request,
+# and the fetch must go out with that provider's timeout, TLS setting and URL policy.
+_fetching_for: ContextVar[ProviderConfig] = ContextVar("smsbridge_token_fetch_provider")
+
+
+class ProviderClient:
+    def __init__(self, transport: Transport, tokens: OAuthTokenCache | None = None) -> None:
+        self._transport = transport
+        self._tokens = tokens if tokens is not None else OAuthTokenCache(self._send_token_request)
+
+    def send(self, provider: ProviderConfig, request: HttpRequest, now: datetime) -> HttpResponse:
+        """The provider's answer to `request`, authenticated per `provider.auth`.
+
+        Raises `TokenUnavailable` while an OAuth2 token cannot be had; transport errors pass through.
+        """
+        auth = provider.auth
+        if not isinstance(auth, OAuth2Auth):
+            return self._send(provider, authenticate(request, auth, now))
+        bearer = self._token(provider, auth, now)
+        response = self._send(provider, authenticate(request, auth, now, bearer=bearer))
+        if response.status_code != 401:
+            return response
+        # The token was revoked or rotated before its announced expiry: one fresh token, one more try.
+        self._tokens.invalidate(provider.id, stale=bearer)
+        bearer = self._token(provider, auth, now)
+        return self._send(provider, authenticate(request, auth, now, bearer=bearer))
+
+    def _send(self, provider: ProviderConfig, request: HttpRequest) -> HttpResponse:
+        return self._transport.send(request, provider_id=provider.id, timeout_s=provider.timeout_s,
+                                    verify_tls=provider.verify_tls)
+
+    def _token(self, provider: ProviderConfig, auth: OAuth2Auth, now: datetime) -> str:
+        marker = _fetching_for.set(provider)
+        try:
+            return self._tokens.token(provider.id, auth, now)
+        finally:
+            _fetching_for.reset(marker)
+
+    def _send_token_request(self, request: HttpRequest) -> HttpResponse:
+        return self._send(_fetching_for.get(), request)

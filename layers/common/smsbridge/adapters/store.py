@@ -1,0 +1,211 @@
+"""DynamoDB and Secrets Manager access for providers and messages."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Attr
+from botocore.exceptions import ClientError
+
+from smsbridge.core.secrets import join_secrets, split_secrets
+from smsbridge.models.provider import ProviderConfig
+from smsbridge.models.status import StatusChange
+
+
+class ProviderNotFound(LookupError):
+    pass
+
+
+class ProviderStore:
+    """Provider configurations: the masked document in DynamoDB, the secrets in Secrets Manager
+    (one secret per provider, a JSON object of dotted path to value).
+
+    Reads are cached for `cache_s` seconds per provider, so the send path does not pay two
+    network calls per message; a change made through the API reaches senders within that time."""
+
+    def __init__(self, table_name: str, secret_prefix: str, *, cache_s: float = 30.0,
+                 dynamodb=None, secretsmanager=None):
+        self._table = (dynamodb or boto3.resource("dynamodb")).Table(table_name)
+        self._secrets = secretsmanager or boto3.client("secretsmanager")
+        self._prefix = secret_prefix
+        self._cache_s = cache_s
+        self._cache: dict[str, tuple[float, ProviderConfig]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, provider_id: str) -> ProviderConfig:
+        now = time.monotonic()
+        cached = self._cache.get(provider_id)
+        if cached and now - cached[0] < self._cache_s:
+            return cached[1]
+        item = self._table.get_item(Key={"id": provider_id}).get("Item")
+        if item is None:
+            raise ProviderNotFound(f"no provider {provider_id!r}")
+        config = self._load(item)
+        with self._lock:
+            self._cache[provider_id] = (now, config)
+        return config
+
+    def default(self) -> ProviderConfig:
+        """The provider marked `default`, or the only provider there is."""
+        items = self._scan()
+        marked = [i for i in items if i.get("default")]
+        if len(marked) == 1 or len(items) == 1:
+            return self.get((marked or items)[0]["id"])
+        if not items:
+            raise ProviderNotFound("no provider is configured")
+        raise ProviderNotFound("the message names no provider and no single provider is marked default")
+
+    def list(self) -> list[ProviderConfig]:
+        return [self._load(item) for item in sorted(self._scan(), key=lambda i: i["id"])]
+
+    def put(self, config: ProviderConfig) -> None:
+        public, secrets = split_secrets(config)
+        name = self._prefix + config.id
+        payload = json.dumps(secrets)
+        try:
+            self._secrets.put_secret_value(SecretId=name, SecretString=payload)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            self._secrets.create_secret(Name=name, SecretString=payload)
+        self._table.put_item(Item={"id": config.id, "default": config.default, "enabled": config.enabled,
+                                   "config": json.dumps(public)})
+        with self._lock:
+            self._cache.pop(config.id, None)
+
+    def delete(self, provider_id: str) -> bool:
+        old = self._table.delete_item(Key={"id": provider_id}, ReturnValues="ALL_OLD").get("Attributes")
+        if old is not None:
+            try:
+                self._secrets.delete_secret(SecretId=self._prefix + provider_id, ForceDeleteWithoutRecovery=True)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+        with self._lock:
+            self._cache.pop(provider_id, None)
+        return old is not None
+
+    def _scan(self) -> list[dict[str, Any]]:
+        items, kwargs = [], {}
+        while True:
+            page = self._table.scan(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _load(self, item: dict[str, Any]) -> ProviderConfig:
+        public = json.loads(item["config"])
+        try:
+            secret = self._secrets.get_secret_value(SecretId=self._prefix + item["id"])["SecretString"]
+            secrets = json.loads(secret)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            secrets = {}
+        return ProviderConfig.model_validate(join_secrets(public, secrets))
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB's Decimals back to ints and floats."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class MessageStore:
+    """One item per message: its current status, the fields the API shows, and the history of
+    every status change (oldest first)."""
+
+    def __init__(self, table_name: str, *, retention_days: int = 90, dynamodb=None):
+        self._table = (dynamodb or boto3.resource("dynamodb")).Table(table_name)
+        self._retention = timedelta(days=retention_days)
+
+    def create(self, message_id: str, change: StatusChange, **fields: Any) -> bool:
+        """Create the message's item with its first status, unless it exists already (the API
+        and the send function both call this; whoever comes first writes it)."""
+        at = datetime.fromisoformat(change.at)
+        item = {"id": message_id, "status": change.status.value, "created_at": change.at, "updated_at": change.at,
+                "history": [change.model_dump(mode="json", exclude_none=True)],
+                "ttl": int((at + self._retention).timestamp()),
+                **{k: v for k, v in fields.items() if v is not None}}
+        try:
+            self._table.put_item(Item=_dynamo(item), ConditionExpression="attribute_not_exists(id)")
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+
+    def next_attempt(self, message_id: str) -> int:
+        """Count one more request to the provider for this message; returns its number."""
+        answer = self._table.update_item(Key={"id": message_id}, UpdateExpression="ADD attempts :one",
+                                         ExpressionAttributeValues={":one": 1}, ReturnValues="UPDATED_NEW")
+        return int(answer["Attributes"]["attempts"])
+
+    def record(self, message_id: str, change: StatusChange, *, apply_if_status_in: set[str] | None = None,
+               **fields: Any) -> bool:
+        """Append `change` to the history and, unless the guard refuses, make it the status.
+
+        With `apply_if_status_in`, the status (and fields) change only when the current status
+        is one of those; the change is still appended to the history. Returns whether the status
+        was applied."""
+        entry = change.model_dump(mode="json", exclude_none=True)
+        at = datetime.fromisoformat(change.at)
+        names = {"#h": "history", "#s": "status", "#t": "ttl", "#u": "updated_at"}
+        values: dict[str, Any] = {":h": [entry], ":empty": [], ":s": change.status.value,
+                                  ":t": int((at + self._retention).timestamp()), ":u": change.at}
+        sets = ["#h = list_append(if_not_exists(#h, :empty), :h)", "#s = :s", "#t = :t", "#u = :u"]
+        for i, (name, value) in enumerate(fields.items()):
+            if value is None:
+                continue
+            names[f"#f{i}"] = name
+            values[f":f{i}"] = value
+            sets.append(f"#f{i} = :f{i}")
+        kwargs: dict[str, Any] = {}
+        if apply_if_status_in is not None:
+            kwargs["ConditionExpression"] = Attr("status").is_in(sorted(apply_if_status_in))
+        try:
+            self._table.update_item(Key={"id": message_id}, UpdateExpression="SET " + ", ".join(sets),
+                                    ExpressionAttributeNames=names,
+                                    ExpressionAttributeValues=_dynamo(values), **kwargs)
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        # The guard refused the status: keep the event in the history all the same.
+        self._table.update_item(Key={"id": message_id},
+                                UpdateExpression="SET #h = list_append(if_not_exists(#h, :empty), :h)",
+                                ExpressionAttributeNames={"#h": "history"},
+                                ExpressionAttributeValues={":h": [entry], ":empty": []})
+        return False
+
+    def get(self, message_id: str) -> dict[str, Any] | None:
+        item = self._table.get_item(Key={"id": message_id}, ConsistentRead=True).get("Item")
+        return _plain(item) if item else None
+
+    def find_by_provider_message_id(self, provider_id: str, provider_message_id: str) -> str | None:
+        page = self._table.query(IndexName="provider-message-id",
+                                 KeyConditionExpression="provider_ref = :r",
+                                 ExpressionAttributeValues={":r": provider_ref(provider_id, provider_message_id)})
+        items = page.get("Items", [])
+        return items[0]["id"] if items else None
+
+
+def provider_ref(provider_id: str, provider_message_id: str) -> str:
+    """The key of the index on the provider's message id (ids are unique per provider only)."""
+    return f"{provider_id}#{provider_message_id}"
+
+
+def _dynamo(value: Any) -> Any:
+    """Floats as Decimals, which is all DynamoDB takes."""
+    return json.loads(json.dumps(value), parse_float=Decimal)

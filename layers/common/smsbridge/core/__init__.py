@@ -1,0 +1,1 @@
+"""Pure functions of the send and inbound paths: rendering, encoding, auth, classification (no I/O)."""

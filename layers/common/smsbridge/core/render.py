@@ -1,0 +1,264 @@
+"""Placeholder rendering (SPEC 4): a provider's request template and messages into the exact HTTP request."""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from smsbridge.core.encoding import encoding_of
+from smsbridge.models.message import OutboundMessage
+from smsbridge.models.wire import HttpRequest
+
+if TYPE_CHECKING:  # models.provider imports this module from its validator
+    from smsbridge.models.provider import ProviderConfig, RequestSpec
+
+
+class RenderError(ValueError):
+    """A message cannot be rendered with its provider's templates; the text is safe to store and show."""
+
+
+# A single alternation, so that each template is scanned once: text brought in by a value
+# (a message saying "{{to}}" or "%TO%") is never scanned again, hence never expanded.
+PLACEHOLDER = re.compile(
+    r"\{\{\s*(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}"
+    r"|\$\$(?P<dollar>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|%(?P<percent>TO|MESSAGE)%"
+)
+
+CANONICAL_PLACEHOLDERS = (
+    "to", "to_digits", "text", "id", "sender", "type", "is_unicode", "segments", "credits",
+    "template_id", "template_variables", "campaign_id", "now_iso", "now_unix", "uuid",
+)
+_CANONICAL = frozenset(CANONICAL_PLACEHOLDERS)
+_KNOWN_LIST = ", ".join(f"{{{{{name}}}}}" for name in CANONICAL_PLACEHOLDERS) + ", {{vars.NAME}}"
+
+# Aliases of other products (Twilio Studio-like `$$Name`, Kannel-like `%TO%`); any other `$$NAME` is a var.
+_DOLLAR_ALIASES = {
+    "To": "to", "Body": "text", "MessageID": "id",
+    "TemplateID": "template_id", "TemplateVariables": "template_variables", "CampaignID": "campaign_id",
+}
+_PERCENT_ALIASES = {"TO": "to", "MESSAGE": "text"}
+
+_HEADER_BREAK = re.compile(r"[\r\n\x00]")
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
+
+
+# ---------------------------------------------------------------- context
+
+def message_context(message: OutboundMessage, provider: ProviderConfig, now: datetime) -> dict[str, Any]:
+    """The values placeholders stand for, typed (booleans, integers, any JSON), for one message."""
+    encoding = encoding_of(message.text)
+    utc = now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
+    return {
+        "to": message.to,
+        "to_digits": message.to.lstrip("+"),
+        "text": message.text,
+        "id": message.id,
+        "sender": message.sender or provider.default_sender,
+        "type": message.effective_type(provider.default_sender).value,
+        "is_unicode": encoding.is_unicode,
+        "segments": encoding.segments,
+        "credits": encoding.segments,
+        "template_id": message.template_id,
+        "template_variables": message.template_variables,
+        "campaign_id": message.campaign_id,
+        "vars": message.vars,
+        "now_iso": utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "now_unix": int(utc.timestamp()),
+        "uuid": str(uuid.uuid4()),
+    }
+
+
+# ---------------------------------------------------------------- text
+
+def render_text(template: str, context: Mapping[str, Any]) -> str:
+    """Fill every placeholder of `template` from `context` as plain text, without escaping.
+
+    Any `{{name}}` (or `{{scope.name}}`) found in `context` is allowed, so callers such as
+    request signing can bring their own values (`method`, `path`, `body`, `timestamp`...).
+    """
+    return PLACEHOLDER.sub(lambda match: _as_text(_lookup(_name_of(match), context)), template)
+
+
+def _name_of(match: re.Match[str]) -> str:
+    if (name := match["name"]) is not None:
+        return name
+    if (alias := match["dollar"]) is not None:
+        return _DOLLAR_ALIASES.get(alias) or f"vars.{alias}"
+    return _PERCENT_ALIASES[match["percent"]]
+
+
+def _lookup(name: str, context: Mapping[str, Any]) -> Any:
+    try:
+        return context[name]
+    except KeyError:
+        pass
+    scope, dot, key = name.partition(".")
+    if dot:
+        values = context.get(scope)
+        if isinstance(values, Mapping) and key in values:
+            return values[key]
+        if scope == "vars":
+            raise RenderError(f"message has no vars.{key}, which the provider's template uses")
+    raise RenderError(f"no value for the placeholder {{{{{name}}}}}")
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):  # before int: bool is an int
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+# ---------------------------------------------------------------- request
+
+def render_request(provider: ProviderConfig, messages: list[OutboundMessage], now: datetime) -> HttpRequest:
+    """The HTTP request that sends `messages` (one, or up to `request.batch.max_size` with batching)."""
+    spec = provider.request
+    batch = spec.batch
+    if not messages:
+        raise ValueError("render_request needs at least one message")
+    if len(messages) > 1 and batch is None:
+        raise ValueError(f"provider {provider.id!r} has no request.batch: it takes one message per request")
+    if batch is not None and len(messages) > batch.max_size:
+        raise ValueError(f"{len(messages)} messages exceed request.batch.max_size {batch.max_size} "
+                         f"of provider {provider.id!r}")
+    contexts = [message_context(message, provider, now) for message in messages]
+    # Everything outside the batch array is rendered once, from the first message.
+    context = contexts[0]
+    try:
+        url = _append_query(_render_url(spec.url, context),
+                            [(render_text(key, context), render_text(value, context))
+                             for key, value in spec.query.items()])
+        headers = {}
+        for name, value in spec.headers.items():
+            rendered_name = render_text(name, context)
+            headers[rendered_name] = _header_value(rendered_name, render_text(value, context))
+        body: bytes | None = None
+        if spec.content_type == "json":
+            headers["Content-Type"] = JSON_CONTENT_TYPE
+            if spec.body is not None:
+                document = (_render_batch_body(spec.body, batch.key, contexts) if batch is not None
+                            else _render_json(spec.body, context))
+                body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+        elif spec.content_type == "form":
+            headers["Content-Type"] = FORM_CONTENT_TYPE
+            body = urlencode([(render_text(key, context), render_text(value, context))
+                              for key, value in spec.body or ()]).encode("ascii")
+    except UnicodeEncodeError:
+        raise RenderError("the message holds a character that cannot be encoded in UTF-8 (a lone surrogate)") from None
+    return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
+
+
+def _render_url(template: str, context: Mapping[str, Any]) -> str:
+    # Quoting every value whole (safe="") keeps a value from adding path segments, a query or a fragment.
+    return PLACEHOLDER.sub(lambda match: quote(_as_text(_lookup(_name_of(match), context)), safe=""), template)
+
+
+def _append_query(url: str, pairs: list[tuple[str, str]]) -> str:
+    if not pairs:
+        return url
+    base, hash_mark, fragment = url.partition("#")
+    separator = "" if base.endswith(("?", "&")) else "&" if "?" in base else "?"
+    return f"{base}{separator}{urlencode(pairs)}{hash_mark}{fragment}"
+
+
+def _header_value(name: str, value: str) -> str:
+    if _HEADER_BREAK.search(name) or _HEADER_BREAK.search(value):
+        raise RenderError(f"header {name!r}: the rendered value holds CR, LF or NUL, which would inject headers")
+    if not (value.isascii() and name.isascii()):
+        try:  # what http.client sends a header as
+            name.encode("latin-1")
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise RenderError(f"header {name!r}: the rendered value holds characters "
+                              "an HTTP header cannot carry") from None
+    return value
+
+
+def _render_json(node: Any, context: Mapping[str, Any]) -> Any:
+    if isinstance(node, str):
+        whole = PLACEHOLDER.fullmatch(node)
+        if whole is not None:  # a lone placeholder keeps its value's JSON type
+            return _lookup(_name_of(whole), context)
+        return render_text(node, context)
+    if isinstance(node, dict):
+        return {render_text(key, context): _render_json(value, context) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_render_json(value, context) for value in node]
+    return node
+
+
+def _render_batch_body(body: dict[str, Any], key: str, contexts: list[dict[str, Any]]) -> dict[str, Any]:
+    element = _batch_element(body[key])
+    first = contexts[0]
+    rendered: dict[str, Any] = {}
+    for name, value in body.items():
+        if name == key:
+            rendered[name] = [_render_json(element, context) for context in contexts]
+        else:
+            rendered[render_text(name, first)] = _render_json(value, first)
+    return rendered
+
+
+def _batch_element(value: Any) -> Any:
+    """The template of one recipient under `batch.key`: an object, or the only element of a list."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list) and len(value) == 1:
+        return value[0]
+    raise ValueError("the value under request.batch.key is the template of one recipient: "
+                     "an object, or a list holding exactly one element")
+
+
+# ---------------------------------------------------------------- validation
+
+def check_request_templates(request: RequestSpec) -> None:
+    """Refuse, when a provider is saved, templates that could not render: unknown placeholders
+    and headers with line breaks. Raises ValueError naming every problem."""
+    for name, value in request.headers.items():
+        if _HEADER_BREAK.search(name) or _HEADER_BREAK.search(value):
+            raise ValueError(f"header {name!r}: CR, LF and NUL are not allowed in a header")
+    if request.batch is not None and isinstance(request.body, dict) and request.batch.key in request.body:
+        _batch_element(request.body[request.batch.key])
+    unknown = sorted({match[0] for template in _templates_of(request)
+                      for match in PLACEHOLDER.finditer(template) if not _is_known(_name_of(match))})
+    if unknown:
+        raise ValueError(f"unknown placeholder{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                         f"known: {_KNOWN_LIST}")
+
+
+def _is_known(name: str) -> bool:
+    return name in _CANONICAL or (name.startswith("vars.") and len(name) > len("vars."))
+
+
+def _templates_of(request: RequestSpec) -> Iterator[str]:
+    yield request.url
+    for mapping in (request.query, request.headers):
+        for key, value in mapping.items():
+            yield key
+            yield value
+    yield from _strings_in(request.body)
+
+
+def _strings_in(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            yield from _strings_in(value)
+    elif isinstance(node, (list, tuple)):  # a JSON array, or the (key, value) pairs of a form
+        for value in node:
+            yield from _strings_in(value)

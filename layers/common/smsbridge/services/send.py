@@ -1,0 +1,294 @@
+"""The `send` use case: one SQS batch of outbound messages, through their providers, at most once each."""
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from pydantic import ValidationError
+
+from smsbridge.adapters.http import TransportError, UrlNotAllowed
+from smsbridge.adapters.oauth_tokens import TokenUnavailable
+from smsbridge.adapters.store import ProviderNotFound, provider_ref
+from smsbridge.core.classify import (
+    Outcome,
+    classify_batch_response,
+    classify_response,
+    outcome_of_transport_error,
+    outcome_of_url_refused,
+)
+from smsbridge.core.consent import consent_block_reason
+from smsbridge.core.encoding import encoding_of
+from smsbridge.core.render import RenderError, render_request
+from smsbridge.models.message import OutboundMessage
+from smsbridge.models.provider import ProviderConfig
+from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
+from smsbridge.observability import logger, metrics
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class QueuedRecord:
+    """What the service needs of one SQS record."""
+
+    record_id: str
+    body: str
+    receipt_handle: str
+    receive_count: int
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """How a record ends this invocation: settled (delete it) or to be received again later."""
+
+    retry: bool = False
+    reason: str = ""
+
+
+SETTLED = RecordResult()
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay before the next try when the provider gave no Retry-After: exponential, jittered."""
+
+    first_s: float = 10.0
+    factor: float = 2.0
+    cap_s: float = 900.0
+    jitter: float = 0.2
+
+    def delay_s(self, attempt: int) -> float:
+        base = min(self.cap_s, self.first_s * self.factor ** max(0, attempt - 1))
+        return base * (1 + random.uniform(-self.jitter, self.jitter))
+
+
+@dataclass
+class _Job:
+    """A message admitted for sending in this invocation."""
+
+    record: QueuedRecord
+    message: OutboundMessage
+    provider: ProviderConfig
+    expires_at: datetime
+    attempt: int = 0
+
+
+@dataclass
+class _Request:
+    """One provider request: one message, or several when the provider batches."""
+
+    provider: ProviderConfig
+    jobs: list[_Job]
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+class SendService:
+    def __init__(self, *, providers, messages, consent, claims, queue, client,
+                 clock: Callable[[], datetime] = utc_now, concurrency: int = 10, backoff: Backoff = Backoff(),
+                 busy_retry_s: float = 30.0):
+        self._providers = providers
+        self._messages = messages
+        self._consent = consent
+        self._claims = claims
+        self._queue = queue
+        self._client = client
+        self._clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
+        self._backoff = backoff
+        self._busy_retry_s = busy_retry_s
+
+    def send_batch(self, records: Iterable[QueuedRecord], remaining_ms: int = 30_000) -> dict[str, RecordResult]:
+        """Send what can be sent; returns each record's result by SQS message id."""
+        records = list(records)
+        results: dict[str, RecordResult] = {}
+        jobs: list[_Job] = []
+        for record, admitted in zip(records, self._pool.map(lambda r: self._admit(r, remaining_ms), records)):
+            if isinstance(admitted, _Job):
+                jobs.append(admitted)
+            else:
+                results[record.record_id] = admitted
+        requests = self._plan(jobs, results)
+        for request in self._pool.map(self._deliver, requests):
+            for job, outcome in zip(request.jobs, request.outcomes):
+                results[job.record.record_id] = self._settle(job, outcome)
+        return results
+
+    # ------------------------------------------------------------ admission
+
+    def _admit(self, record: QueuedRecord, remaining_ms: int) -> _Job | RecordResult:
+        """Validate, find the provider, claim, and apply expiry and consent."""
+        try:
+            message = OutboundMessage.model_validate_json(record.body)
+        except ValidationError as exc:
+            return self._reject(record, _describe(exc), _readable_id(record.body))
+        try:
+            provider = self._providers.get(message.provider) if message.provider else self._providers.default()
+        except ProviderNotFound as exc:
+            return self._reject(record, str(exc), message.id)
+        if not provider.enabled:
+            return RecordResult(retry=self._delay(record, self._busy_retry_s), reason="provider is disabled")
+
+        claim = self._claims.claim(message.id, remaining_ms)
+        if claim.state == "done":
+            logger.info("duplicate delivery of a message already handled", message_id=message.id,
+                        result=claim.result)
+            metrics.add_metric(name="DuplicatesSkipped", unit="Count", value=1)
+            return SETTLED
+        if claim.state == "busy":
+            return RecordResult(retry=self._delay(record, self._busy_retry_s), reason="being sent elsewhere")
+
+        now = self._clock()
+        message_type = message.effective_type(provider.default_sender)
+        if record.receive_count <= 1 or self._messages.get(message.id) is None:
+            encoding = encoding_of(message.text)
+            self._messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=_iso(record.queued_at)),
+                                  to=message.to, provider=provider.id, type=message_type.value,
+                                  segments=encoding.segments, is_unicode=encoding.is_unicode,
+                                  campaign_id=message.campaign_id)
+        expires_at = message.expires_at or record.queued_at + timedelta(days=provider.expiry_days)
+        if now >= expires_at:
+            return self._finish(message.id, MessageStatus.EXPIRED, f"expired at {_iso(expires_at)} before it was sent")
+        block = consent_block_reason(message_type, self._consent.state(provider.id, message.to),
+                                     provider.marketing_requires_opt_in)
+        if block:
+            return self._finish(message.id, MessageStatus.BLOCKED, block)
+        return _Job(record=record, message=message, provider=provider, expires_at=expires_at)
+
+    def _reject(self, record: QueuedRecord, reason: str, message_id: str | None) -> RecordResult:
+        """An invalid body is never retried and never lost: dead-letter it with the reason."""
+        logger.warning("message rejected", reason=reason, message_id=message_id, sqs_message_id=record.record_id)
+        self._queue.dead_letter(record.body, reason, message_id=message_id)
+        if message_id:
+            change = StatusChange(status=MessageStatus.REJECTED, at=_iso(self._clock()), reason=reason)
+            if not self._messages.create(message_id, change):
+                self._messages.record(message_id, change, apply_if_status_in={"queued", "rejected"})
+        metrics.add_metric(name="MessagesRejected", unit="Count", value=1)
+        return SETTLED
+
+    def _finish(self, message_id: str, status: MessageStatus, reason: str, *, attempt: int = 0,
+                outcome: Outcome | None = None) -> RecordResult:
+        """A final status: recorded, and the claim completed so a redelivery does nothing."""
+        answer = None
+        if outcome is not None and outcome.status_code is not None:
+            answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt,
+                                    message_id=outcome.provider_message_id)
+        self._messages.record(message_id, StatusChange(status=status, at=_iso(self._clock()), attempt=attempt,
+                                                       reason=reason, answer=answer))
+        self._claims.complete(message_id, {"status": status.value, "reason": reason})
+        return SETTLED
+
+    # ------------------------------------------------------------ sending
+
+    def _plan(self, jobs: list[_Job], results: dict[str, RecordResult]) -> list[_Request]:
+        """Group the admitted messages into provider requests: one each, or as few as the
+        provider's batch size allows."""
+        plans: list[_Request] = []
+        by_provider: dict[str, list[_Job]] = {}
+        for job in jobs:
+            if job.provider.request.batch is None:
+                plans.append(_Request(job.provider, [job]))
+            else:
+                by_provider.setdefault(job.provider.id, []).append(job)
+        for group in by_provider.values():
+            size = group[0].provider.request.batch.max_size
+            plans.extend(_Request(group[0].provider, group[i:i + size]) for i in range(0, len(group), size))
+        return plans
+
+    def _deliver(self, request: _Request) -> _Request:
+        provider, jobs = request.provider, request.jobs
+        now = self._clock()
+        try:
+            http_request = render_request(provider, [job.message for job in jobs], now)
+        except RenderError as exc:
+            request.outcomes = [Outcome(verdict="failed", reason=f"cannot render: {exc}")] * len(jobs)
+            return request
+        try:
+            response = self._client.send(provider, http_request, now)
+        except TokenUnavailable as exc:
+            # The token endpoint failed: the message waits, and this is not an attempt.
+            request.outcomes = [Outcome(verdict="retry", reason="authentication token unavailable",
+                                        retry_after_s=exc.retry_after_s)] * len(jobs)
+            return request
+        except UrlNotAllowed as exc:
+            request.outcomes = [outcome_of_url_refused(exc)] * len(jobs)
+        except TransportError as exc:
+            request.outcomes = [outcome_of_transport_error(exc)] * len(jobs)
+        else:
+            if provider.request.batch is None:
+                request.outcomes = [classify_response(provider.response, response, self._clock())]
+            else:
+                request.outcomes = classify_batch_response(provider.response, provider.request.batch, response,
+                                                           len(jobs), self._clock())
+        for job in jobs:
+            job.attempt = self._messages.next_attempt(job.message.id)
+        return request
+
+    def _settle(self, job: _Job, outcome: Outcome) -> RecordResult:
+        message_id = job.message.id
+        if outcome.verdict == "sent":
+            metrics.add_metric(name="MessagesSent", unit="Count", value=1)
+            answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt,
+                                    message_id=outcome.provider_message_id)
+            self._messages.record(message_id, StatusChange(status=MessageStatus.SENT, at=_iso(self._clock()),
+                                                           attempt=job.attempt, reason=outcome.reason, answer=answer),
+                                  provider_message_id=outcome.provider_message_id,
+                                  provider_ref=(provider_ref(job.provider.id, outcome.provider_message_id)
+                                                if outcome.provider_message_id else None))
+            self._claims.complete(message_id, {"status": "sent", "provider_message_id": outcome.provider_message_id})
+            return SETTLED
+        if outcome.verdict == "failed":
+            metrics.add_metric(name="MessagesFailed", unit="Count", value=1)
+            return self._finish(message_id, MessageStatus.FAILED, outcome.reason, attempt=job.attempt, outcome=outcome)
+        return self._retry(job, outcome)
+
+    def _retry(self, job: _Job, outcome: Outcome) -> RecordResult:
+        now = self._clock()
+        wait = outcome.retry_after_s if outcome.retry_after_s is not None else self._backoff.delay_s(job.attempt)
+        # Past the expiry there is nothing left to try: come back just after it to mark it expired.
+        until_expiry = (job.expires_at - now).total_seconds() + 1
+        wait = max(0.0, min(wait, until_expiry))
+        reason = f"{outcome.reason}; next try in {wait:.0f} s"
+        answer = None
+        if outcome.status_code is not None:
+            answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt)
+        self._messages.record(job.message.id, StatusChange(status=MessageStatus.QUEUED, at=_iso(now),
+                                                           attempt=job.attempt, reason=reason, answer=answer))
+        self._claims.release(job.message.id)
+        metrics.add_metric(name="SendRetries", unit="Count", value=1)
+        return RecordResult(retry=self._delay(job.record, wait), reason=reason)
+
+    def _delay(self, record: QueuedRecord, seconds: float) -> bool:
+        self._queue.delay(record.receipt_handle, seconds)
+        return True
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _describe(error: ValidationError) -> str:
+    """A validation error as one line a caller can act on."""
+    parts = []
+    for item in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        parts.append(f"{where}: {item['msg']}")
+    return "invalid message: " + "; ".join(parts)
+
+
+def _readable_id(body: str) -> str | None:
+    """The caller's id, when an invalid body still has one, so its status can say `rejected`."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    candidate = data.get("id") if isinstance(data, dict) else None
+    if isinstance(candidate, str) and 0 < len(candidate) <= 128:
+        return candidate
+    return None

@@ -1,0 +1,59 @@
+"""Builds each use case once per execution environment from the settings (adapters on real AWS clients)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from smsbridge.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def provider_store():
+    from smsbridge.adapters.store import ProviderStore
+
+    settings = get_settings()
+    return ProviderStore(settings.providers_table, settings.secret_prefix,
+                         cache_s=2.0 if settings.local_runtime else 30.0)
+
+
+@lru_cache(maxsize=1)
+def message_store():
+    from smsbridge.adapters.store import MessageStore
+
+    settings = get_settings()
+    return MessageStore(settings.messages_table, retention_days=settings.message_retention_days)
+
+
+@lru_cache(maxsize=1)
+def consent_ledger():
+    from smsbridge.adapters.consent import ConsentLedger
+
+    settings = get_settings()
+    return ConsentLedger(settings.consent_table, settings.consent_history_table)
+
+
+@lru_cache(maxsize=1)
+def outbound_queue():
+    from smsbridge.adapters.queue import OutboundQueue
+
+    settings = get_settings()
+    return OutboundQueue(settings.outbound_queue_url, settings.dead_letter_queue_url)
+
+
+@lru_cache(maxsize=1)
+def provider_client():
+    from smsbridge.adapters.http import ProviderTransport
+    from smsbridge.adapters.provider_client import ProviderClient
+
+    settings = get_settings()
+    return ProviderClient(ProviderTransport(local_runtime=settings.local_runtime, pool_size=settings.send_concurrency))
+
+
+@lru_cache(maxsize=1)
+def send_service():
+    from smsbridge.adapters.idempotency import SendClaims
+    from smsbridge.services.send import SendService
+
+    settings = get_settings()
+    return SendService(providers=provider_store(), messages=message_store(), consent=consent_ledger(),
+                       claims=SendClaims(settings.idempotency_table), queue=outbound_queue(),
+                       client=provider_client(), concurrency=settings.send_concurrency)

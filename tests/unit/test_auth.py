@@ -1,0 +1,298 @@
+"""Outbound authentication as pure functions: what each auth type adds to a request."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+
+from smsbridge.core.auth import (
+    AccessToken,
+    AuthError,
+    TokenError,
+    authenticate,
+    parse_token_answer,
+    token_request,
+)
+from smsbridge.models.provider import ApiKeyAuth, BasicAuth, HmacAuth, JwtAuth, NoAuth, OAuth2Auth
+from smsbridge.models.wire import HttpRequest, HttpResponse
+
+NOW = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
+SECRET = "s3cr3t-Very-Private"
+
+
+def a_request(url: str = "https://sms.example.com/v1/send", body: bytes | None = b'{"to":"+33612345678"}') -> HttpRequest:
+    return HttpRequest(method="POST", url=url, headers={"Content-Type": "application/json"}, body=body)
+
+
+def oauth2(**overrides) -> OAuth2Auth:
+    return OAuth2Auth(**{"type": "oauth2", "token_url": "https://auth.example.com/token",
+                         "client_id": "bridge-client", "client_secret": SECRET, **overrides})
+
+
+# ---------------------------------------------------------------- none, basic, api_key
+
+def test_no_auth_leaves_the_request_unchanged():
+    request = a_request()
+
+    assert authenticate(request, NoAuth(), NOW) == request
+
+
+def test_basic_auth_sends_username_and_password_base64_encoded():
+    auth = BasicAuth(type="basic", username="acme.user@example.com", password="pä:ss")
+
+    signed = authenticate(a_request(), auth, NOW)
+
+    scheme, encoded = signed.headers["Authorization"].split(" ")
+    assert scheme == "Basic"
+    assert base64.b64decode(encoded).decode("utf-8") == "acme.user@example.com:pä:ss"
+
+
+def test_basic_auth_replaces_an_authorization_header_whatever_its_case():
+    request = HttpRequest("POST", "https://sms.example.com/", headers={"authorization": "old"})
+
+    signed = authenticate(request, BasicAuth(type="basic", username="u", password="p"), NOW)
+
+    assert [name for name in signed.headers if name.lower() == "authorization"] == ["Authorization"]
+
+
+def test_api_key_in_a_header_is_the_prefix_followed_by_the_token():
+    auth = ApiKeyAuth(type="api_key", token="tok-123", header="X-Api-Key", prefix="Key ")
+
+    signed = authenticate(a_request(), auth, NOW)
+
+    assert signed.headers["X-Api-Key"] == "Key tok-123"
+    assert signed.headers["Content-Type"] == "application/json"
+
+
+def test_api_key_in_the_query_is_appended_percent_encoded_after_existing_parameters():
+    auth = ApiKeyAuth(type="api_key", token="a b&c=d/é", query="api_key")
+
+    signed = authenticate(a_request("https://sms.example.com/send?to=%2B33612345678"), auth, NOW)
+
+    parts = urlsplit(signed.url)
+    assert parts.path == "/send"
+    assert parse_qs(parts.query) == {"to": ["+33612345678"], "api_key": ["a b&c=d/é"]}
+    assert "a b" not in signed.url and "&c=d" not in signed.url
+
+
+def test_a_token_with_a_line_break_is_refused_without_quoting_it():
+    auth = ApiKeyAuth(type="api_key", token="abc\r\nX-Injected: 1", header="X-Api-Key")
+
+    with pytest.raises(AuthError) as refused:
+        authenticate(a_request(), auth, NOW)
+
+    assert "abc" not in str(refused.value)
+
+
+# ---------------------------------------------------------------- hmac
+
+@pytest.mark.parametrize(("algorithm", "expected_hex"), [
+    # RFC 2202 test case 2 and RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?"
+    ("sha1", "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"),
+    ("sha256", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+    ("sha512", "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+               "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"),
+])
+def test_hmac_signature_matches_the_rfc_test_vectors(algorithm, expected_hex):
+    auth = HmacAuth(type="hmac", secret="Jefe", algorithm=algorithm,
+                    string_to_sign="what do ya want for nothing?")
+
+    signed = authenticate(a_request(), auth, NOW)
+
+    assert signed.headers["X-Signature"] == expected_hex
+
+
+def test_hmac_signature_in_base64_is_the_same_digest_base64_encoded():
+    auth = HmacAuth(type="hmac", secret="Jefe", encoding="base64", string_to_sign="what do ya want for nothing?")
+
+    signed = authenticate(a_request(), auth, NOW)
+
+    assert signed.headers["X-Signature"] == base64.b64encode(bytes.fromhex(
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")).decode()
+
+
+def test_hmac_context_values_are_the_ones_a_provider_would_recompute():
+    request = HttpRequest("post", "https://sms.example.com/v1/send?dry=1", body=b'{"text":"h\xc3\xa9"}')
+    auth = HmacAuth(type="hmac", secret="k", key_id="key-7",
+                    string_to_sign="{{method}}|{{path}}|{{body}}|{{timestamp}}|{{key_id}}")
+    expected = HmacAuth(type="hmac", secret="k",
+                        string_to_sign='POST|/v1/send?dry=1|{"text":"hé"}|1795255200|key-7')
+
+    signed = authenticate(request, auth, NOW)
+
+    assert signed.headers["X-Signature"] == authenticate(request, expected, NOW).headers["X-Signature"]
+    assert signed.headers["X-Timestamp"] == "1795255200"
+
+
+def test_hmac_signature_prefix_is_rendered_with_the_key_id():
+    auth = HmacAuth(type="hmac", secret="k", key_id="key-7", signature_header="Authorization",
+                    signature_prefix="HMAC {{key_id}}:")
+
+    signed = authenticate(a_request(), auth, NOW)
+
+    assert signed.headers["Authorization"].startswith("HMAC key-7:")
+    assert len(signed.headers["Authorization"]) == len("HMAC key-7:") + 64
+
+
+@pytest.mark.parametrize(("style", "expected"), [
+    ("unix", "1795255200"),
+    ("unix_ms", "1795255200123"),
+    ("iso", "2026-11-21T10:00:00Z"),
+])
+def test_hmac_timestamp_header_follows_the_configured_format(style, expected):
+    auth = HmacAuth(type="hmac", secret="k", timestamp_format=style, timestamp_header="X-Date")
+
+    signed = authenticate(a_request(), auth, NOW + timedelta(microseconds=123_000))
+
+    assert signed.headers["X-Date"] == expected
+
+
+def test_hmac_of_a_request_without_body_signs_an_empty_body():
+    auth = HmacAuth(type="hmac", secret="Jefe", string_to_sign="what do ya want for nothing?{{body}}")
+
+    signed = authenticate(a_request(body=None), auth, NOW)
+
+    assert signed.headers["X-Signature"] == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+
+
+# ---------------------------------------------------------------- jwt
+
+def test_jwt_decodes_with_pyjwt_and_carries_the_claims_iat_exp_and_jti():
+    auth = JwtAuth(type="jwt", secret="jwt-secret-of-32-bytes-at-least!", key_id="k1",
+                   claims={"iss": "bridge", "sub": "acme", "aud": "sms-api"}, lifetime_s=600)
+
+    signed = authenticate(a_request(), auth, NOW)
+
+    token = signed.headers["Authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(token, "jwt-secret-of-32-bytes-at-least!", algorithms=["HS256"], audience="sms-api",
+                        options={"verify_exp": False, "verify_iat": False})
+    assert (claims["iss"], claims["sub"]) == ("bridge", "acme")
+    assert claims["iat"] == int(NOW.timestamp())
+    assert claims["exp"] == int(NOW.timestamp()) + 600
+    assert claims["jti"]
+    assert jwt.get_unverified_header(token)["kid"] == "k1"
+
+
+def test_jwt_is_reused_until_80_percent_of_its_lifetime_then_signed_again():
+    auth = JwtAuth(type="jwt", secret="reuse-secret-of-32-bytes-at-least", claims={"iss": "reuse"}, lifetime_s=100)
+
+    first = authenticate(a_request(), auth, NOW).headers["Authorization"]
+    at_79s = authenticate(a_request(), auth, NOW + timedelta(seconds=79)).headers["Authorization"]
+    at_80s = authenticate(a_request(), auth, NOW + timedelta(seconds=80)).headers["Authorization"]
+
+    assert at_79s == first
+    assert at_80s != first
+
+
+def test_jwt_is_signed_again_when_the_claims_change():
+    auth = JwtAuth(type="jwt", secret="claims-secret-of-32-bytes-at-least", claims={"sub": "a"})
+
+    first = authenticate(a_request(), auth, NOW).headers["Authorization"]
+    other = authenticate(a_request(), auth.model_copy(update={"claims": {"sub": "b"}}), NOW).headers["Authorization"]
+
+    assert other != first
+
+
+def test_jwt_with_a_key_that_cannot_sign_raises_without_quoting_the_key():
+    auth = JwtAuth(type="jwt", algorithm="RS256", private_key="-----BEGIN PRIVATE KEY-----\nNOTAKEY\n")
+
+    with pytest.raises(AuthError) as refused:
+        authenticate(a_request(), auth, NOW)
+
+    assert "NOTAKEY" not in str(refused.value)
+
+
+# ---------------------------------------------------------------- oauth2
+
+def test_oauth2_sends_the_bearer_token_after_the_prefix():
+    signed = authenticate(a_request(), oauth2(), NOW, bearer="at-1")
+
+    assert signed.headers["Authorization"] == "Bearer at-1"
+
+
+def test_oauth2_without_a_bearer_token_is_an_error():
+    with pytest.raises(ValueError):
+        authenticate(a_request(), oauth2(), NOW)
+
+
+def test_token_request_is_a_form_post_with_client_credentials_in_the_body():
+    auth = oauth2(scope="sms.send", extra={"audience": "https://sms.example.com"})
+
+    request = token_request(auth)
+
+    assert (request.method, request.url) == ("POST", "https://auth.example.com/token")
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert request.headers["Accept"] == "application/json"
+    assert "Authorization" not in request.headers
+    assert parse_qs(request.body.decode()) == {
+        "grant_type": ["client_credentials"], "scope": ["sms.send"], "client_id": ["bridge-client"],
+        "client_secret": [SECRET], "audience": ["https://sms.example.com"]}
+
+
+def test_token_request_as_json_carries_the_same_fields():
+    request = token_request(oauth2(token_request="json"))
+
+    assert request.headers["Content-Type"] == "application/json"
+    assert json.loads(request.body) == {"grant_type": "client_credentials", "client_id": "bridge-client",
+                                        "client_secret": SECRET}
+
+
+def test_token_request_with_basic_client_auth_keeps_the_secret_out_of_the_body():
+    request = token_request(oauth2(client_auth="basic"))
+
+    encoded = request.headers["Authorization"].removeprefix("Basic ")
+    assert base64.b64decode(encoded).decode() == f"bridge-client:{SECRET}"
+    assert parse_qs(request.body.decode()) == {"grant_type": ["client_credentials"]}
+
+
+def test_extra_fields_cannot_replace_the_grant_type():
+    request = token_request(oauth2(extra={"grant_type": "password", "resource": "sms"}))
+
+    assert parse_qs(request.body.decode())["grant_type"] == ["client_credentials"]
+    assert parse_qs(request.body.decode())["resource"] == ["sms"]
+
+
+def test_token_answer_gives_the_token_and_its_expiry():
+    answer = HttpResponse(200, {"content-type": "application/json"},
+                          b'{"access_token": "at-1", "token_type": "Bearer", "expires_in": 1800}')
+
+    token = parse_token_answer(answer, NOW)
+
+    assert token == AccessToken("at-1", NOW + timedelta(seconds=1800))
+
+
+def test_token_answer_without_expires_in_lasts_an_hour():
+    token = parse_token_answer(HttpResponse(200, {}, b'{"access_token": "at-1"}'), NOW)
+
+    assert token.expires_at == NOW + timedelta(hours=1)
+
+
+def test_token_answer_with_expires_in_as_text_is_understood():
+    token = parse_token_answer(HttpResponse(200, {}, b'{"access_token": "at-1", "expires_in": "120"}'), NOW)
+
+    assert token.expires_at == NOW + timedelta(seconds=120)
+
+
+def test_access_token_repr_hides_the_token():
+    assert "at-secret" not in repr(AccessToken("at-secret", NOW))
+
+
+@pytest.mark.parametrize(("status", "body", "reason"), [
+    (401, b'{"error": "invalid_client", "error_description": "bad secret ' + SECRET.encode() + b'"}',
+     "token endpoint answered HTTP 401 (invalid_client)"),
+    (500, b"internal error for client_secret=" + SECRET.encode(), "token endpoint answered HTTP 500"),
+    (200, b'{"token": "at-leaked", "secret": "' + SECRET.encode() + b'"}', "token endpoint answer has no access_token"),
+    (200, b"access_token=at-leaked&expires_in=3600", "token endpoint answer is not a JSON object"),
+    (200, b'{"access_token": "at-leaked", "expires_in": "soon"}',
+     "token endpoint answer has an expires_in that is not a positive number"),
+])
+def test_token_answer_errors_explain_without_leaking_the_token_or_secret(status, body, reason):
+    with pytest.raises(TokenError) as refused:
+        parse_token_answer(HttpResponse(status, {}, body), NOW)
+
+    assert refused.value.reason == reason
+    assert SECRET not in str(refused.value) and "at-leaked" not in str(refused.value)

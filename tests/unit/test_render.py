@@ -1,0 +1,406 @@
+"""Placeholder rendering of a provider's request (SPEC 4)."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from smsbridge.core.render import RenderError, message_context, render_request, render_text
+from smsbridge.models.message import OutboundMessage
+from smsbridge.models.provider import ProviderConfig
+
+NOW = datetime(2026, 11, 21, 10, 30, 5, tzinfo=timezone.utc)
+TRICKY_TEXT = 'He said "hi"\n& ü 🎉'
+
+
+def provider(**request: Any) -> ProviderConfig:
+    extra = request.pop("provider_fields", {})
+    return ProviderConfig.model_validate({"id": "acme", "request": {"url": "https://sms.example.com/send", **request},
+                                          **extra})
+
+
+def message(text: str = "Your code is 1234", **fields: Any) -> OutboundMessage:
+    return OutboundMessage(to="+33612345678", text=text, **fields)
+
+
+def json_body(config: ProviderConfig, *messages: OutboundMessage) -> Any:
+    return json.loads(render_request(config, list(messages or [message()]), NOW).body)
+
+
+def form_pairs(config: ProviderConfig, *messages: OutboundMessage) -> list[tuple[str, str]]:
+    body = render_request(config, list(messages or [message()]), NOW).body
+    return parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=bool(body))
+
+
+FULL_MESSAGE = dict(id="msg-42", sender="ACME", type="NOTIFICATION", template_id="tpl-7",
+                    template_variables={"code": 1234}, campaign_id="camp-9", vars={"name": "Zoé", "n": 3})
+
+
+# ---------------------------------------------------------------- placeholders and aliases
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("{{to}}", "+33612345678"),
+    ("$$To", "+33612345678"),
+    ("%TO%", "+33612345678"),
+    ("{{to_digits}}", "33612345678"),
+    ("{{text}}", "Your code is 1234"),
+    ("$$Body", "Your code is 1234"),
+    ("%MESSAGE%", "Your code is 1234"),
+    ("{{id}}", "msg-42"),
+    ("$$MessageID", "msg-42"),
+    ("{{sender}}", "ACME"),
+    ("{{type}}", "NOTIFICATION"),
+    ("{{is_unicode}}", "false"),
+    ("{{segments}}", "1"),
+    ("{{credits}}", "1"),
+    ("{{template_id}}", "tpl-7"),
+    ("$$TemplateID", "tpl-7"),
+    ("{{template_variables}}", '{"code":1234}'),
+    ("$$TemplateVariables", '{"code":1234}'),
+    ("{{campaign_id}}", "camp-9"),
+    ("$$CampaignID", "camp-9"),
+    ("{{vars.name}}", "Zoé"),
+    ("$$name", "Zoé"),
+    ("{{now_iso}}", "2026-11-21T10:30:05Z"),
+    ("{{now_unix}}", str(int(NOW.timestamp()))),
+    ("{{ to }}", "+33612345678"),
+])
+def test_given_a_placeholder_in_text_when_rendered_then_it_is_replaced_by_its_value(template, expected):
+    config = provider(body={"value": f"<{template}>"})
+
+    assert json_body(config, message(**FULL_MESSAGE)) == {"value": f"<{expected}>"}
+
+
+def test_given_uuid_placeholder_when_rendered_twice_then_each_render_has_a_fresh_uuid4():
+    config = provider(body={"value": "{{uuid}}"})
+
+    first, second = json_body(config)["value"], json_body(config)["value"]
+
+    assert uuid.UUID(first).version == 4
+    assert first != second
+
+
+def test_given_no_sender_when_provider_has_a_default_sender_then_sender_is_the_default():
+    config = provider(body={"from": "{{sender}}", "type": "{{type}}"}, provider_fields={"default_sender": "BRIDGE"})
+
+    assert json_body(config) == {"from": "BRIDGE", "type": "NOTIFICATION"}
+
+
+def test_given_no_sender_and_no_default_sender_when_rendered_then_type_is_marketing():
+    config = provider(body={"from": "{{sender}}", "type": "{{type}}"})
+
+    assert json_body(config) == {"from": None, "type": "MARKETING"}
+
+
+def test_given_the_message_context_then_values_keep_their_types():
+    context = message_context(message("hi 🎉", **FULL_MESSAGE), provider(), NOW)
+
+    assert context["is_unicode"] is True
+    assert context["segments"] == context["credits"] == 1
+    assert context["now_unix"] == int(NOW.timestamp())
+    assert context["template_variables"] == {"code": 1234}
+    assert context["text"] == "hi 🎉"
+
+
+# ---------------------------------------------------------------- JSON bodies
+
+def test_given_a_json_leaf_that_is_one_placeholder_when_rendered_then_it_takes_the_values_json_type():
+    config = provider(body={"unicode": "{{is_unicode}}", "credits": "{{segments}}", "vars": "{{template_variables}}",
+                            "n": "{{vars.n}}", "at": "{{now_unix}}", "missing": "{{campaign_id}}"})
+
+    body = json_body(config, message("🎉", template_variables={"code": [1, 2]}, vars={"n": 3}))
+
+    assert body == {"unicode": True, "credits": 1, "vars": {"code": [1, 2]}, "n": 3,
+                    "at": int(NOW.timestamp()), "missing": None}
+
+
+def test_given_a_json_leaf_mixing_text_and_placeholders_when_rendered_then_it_is_a_string():
+    config = provider(body={"note": "{{segments}} part(s), unicode={{is_unicode}}"})
+
+    assert json_body(config) == {"note": "1 part(s), unicode=false"}
+
+
+def test_given_placeholders_in_json_keys_when_rendered_then_keys_are_rendered_as_text():
+    config = provider(body={"{{to_digits}}": {"text": "{{text}}"}})
+
+    assert json_body(config) == {"33612345678": {"text": "Your code is 1234"}}
+
+
+def test_given_non_string_json_values_when_rendered_then_they_are_kept_as_they_are():
+    config = provider(body={"priority": 3, "flash": False, "extra": None, "list": [1, "{{to}}"]})
+
+    assert json_body(config) == {"priority": 3, "flash": False, "extra": None, "list": [1, "+33612345678"]}
+
+
+def test_given_quotes_newlines_and_emoji_when_rendered_in_json_then_the_body_is_valid_json_with_the_text_intact():
+    config = provider(body={"to": "%TO%", "body": "%MESSAGE%"})
+
+    body = render_request(config, [message(TRICKY_TEXT)], NOW).body
+
+    assert json.loads(body.decode("utf-8")) == {"to": "+33612345678", "body": TRICKY_TEXT}
+
+
+def test_given_a_json_body_when_rendered_then_content_type_is_json_utf8():
+    request = render_request(provider(body={"to": "{{to}}"}), [message()], NOW)
+
+    assert request.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert request.method == "POST"
+
+
+@pytest.mark.parametrize("literal", ["{{to}}", "%TO%", "$$Body", "{{ text }}", "$$name", "{{tto}}"])
+def test_given_message_text_containing_placeholders_when_rendered_then_it_is_sent_literally(literal):
+    text = f"see {literal} here"
+    config = provider(body={"body": "%MESSAGE%", "note": "text: {{text}}"})
+
+    body = json_body(config, message(text, vars={"name": "X"}))
+
+    assert body == {"body": text, "note": f"text: {text}"}
+
+
+def test_given_a_var_holding_placeholders_when_rendered_then_it_is_sent_literally():
+    config = provider(content_type="form", body={"msg": "{{vars.greeting}} {{text}}"})
+
+    assert form_pairs(config, message("hi", vars={"greeting": "%TO%$$Body"})) == [("msg", "%TO%$$Body hi")]
+
+
+@given(st.text(min_size=1))
+@settings(max_examples=200, deadline=None)
+def test_property_any_text_survives_json_rendering_unchanged(text):
+    config = provider(body={"to": "%TO%", "body": "%MESSAGE%"})
+
+    assert json.loads(render_request(config, [message(text)], NOW).body)["body"] == text
+
+
+@pytest.mark.parametrize("content_type", ["json", "form"])
+def test_given_a_lone_surrogate_in_a_var_when_rendered_then_a_render_error_explains_it(content_type):
+    # pydantic refuses one in `text`, but `vars` holds any JSON, and JSON can spell "\ud800"
+    config = provider(content_type=content_type, body={"ref": "{{vars.ref}}"})
+
+    with pytest.raises(RenderError, match="cannot be encoded"):
+        render_request(config, [message(vars=json.loads('{"ref": "a\\ud800b"}'))], NOW)
+
+
+# ---------------------------------------------------------------- form bodies
+
+def test_given_reserved_characters_when_rendered_in_a_form_then_they_are_percent_encoded_once():
+    config = provider(content_type="form", body={"Body": "{{text}}"})
+
+    body = render_request(config, [message("a&b=c+d e%f🎉")], NOW).body
+
+    assert body == b"Body=a%26b%3Dc%2Bd+e%25f%F0%9F%8E%89"
+
+
+def test_given_a_form_body_when_rendered_then_content_type_is_form_utf8():
+    request = render_request(provider(content_type="form", body={"To": "{{to}}"}), [message()], NOW)
+
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded; charset=utf-8"
+
+
+def test_given_form_pairs_with_a_repeated_key_when_rendered_then_order_and_repeats_are_kept():
+    config = provider(content_type="form", body=[["to", "{{to}}"], ["tag", "a"], ["to", "+441234567890"], ["b", "1"]])
+
+    assert form_pairs(config) == [("to", "+33612345678"), ("tag", "a"), ("to", "+441234567890"), ("b", "1")]
+
+
+def test_given_booleans_and_missing_values_in_a_form_when_rendered_then_they_are_true_false_and_empty():
+    config = provider(content_type="form", body={"unicode": "{{is_unicode}}", "campaign": "{{campaign_id}}"})
+
+    assert form_pairs(config) == [("unicode", "false"), ("campaign", "")]
+
+
+@given(st.text(min_size=1))
+@settings(max_examples=200, deadline=None)
+def test_property_any_text_survives_form_rendering_unchanged(text):
+    config = provider(content_type="form", body={"To": "%TO%", "Body": "%MESSAGE%"})
+
+    body = render_request(config, [message(text)], NOW).body.decode("ascii")
+
+    assert parse_qsl(body, keep_blank_values=True, strict_parsing=True) == [("To", "+33612345678"), ("Body", text)]
+
+
+# ---------------------------------------------------------------- URL, query and headers
+
+def test_given_a_query_when_rendered_then_it_is_encoded_once_and_merged_with_the_urls_own_query():
+    config = provider(url="https://sms.example.com/send?api=2", method="GET", content_type="none",
+                      query={"to": "{{to}}", "text": "{{text}}"})
+
+    request = render_request(config, [message("a&b c")], NOW)
+
+    assert request.url == "https://sms.example.com/send?api=2&to=%2B33612345678&text=a%26b+c"
+    assert request.body is None
+    assert "Content-Type" not in request.headers
+
+
+def test_given_a_query_and_no_query_in_the_url_when_rendered_then_a_question_mark_starts_it():
+    config = provider(method="GET", content_type="none", query={"to": "$$To"})
+
+    assert render_request(config, [message()], NOW).url == "https://sms.example.com/send?to=%2B33612345678"
+
+
+def test_given_a_placeholder_in_the_url_path_when_rendered_then_its_value_is_percent_encoded_whole():
+    config = provider(url="https://sms.example.com/accounts/{{vars.account}}/messages", body={})
+
+    url = render_request(config, [message(vars={"account": "a/b?c#d"})], NOW).url
+
+    assert url == "https://sms.example.com/accounts/a%2Fb%3Fc%23d/messages"
+    assert urlsplit(url).path == "/accounts/a%2Fb%3Fc%23d/messages"
+
+
+def test_given_header_templates_when_rendered_then_values_are_filled_as_text():
+    config = provider(headers={"X-Message-Id": "$$MessageID", "X-Sender": "{{sender}}"}, body={})
+
+    request = render_request(config, [message(id="msg-1", sender="ACME")], NOW)
+
+    assert request.headers["X-Message-Id"] == "msg-1"
+    assert request.headers["X-Sender"] == "ACME"
+
+
+@pytest.mark.parametrize("value", ["evil\r\nX-Injected: 1", "evil\nX-Injected: 1", "evil\r"])
+def test_given_a_value_with_a_line_break_when_rendered_in_a_header_then_it_is_refused(value):
+    config = provider(headers={"X-Ref": "{{vars.ref}}"}, body={})
+
+    with pytest.raises(RenderError, match="X-Ref"):
+        render_request(config, [message(vars={"ref": value})], NOW)
+
+
+def test_given_a_header_template_with_a_line_break_when_the_provider_is_saved_then_it_is_refused():
+    with pytest.raises(ValidationError, match="not allowed in a header"):
+        provider(headers={"X-Ref": "a\r\nX-Injected: 1"}, body={})
+
+
+def test_given_a_value_a_header_cannot_carry_when_rendered_in_a_header_then_it_is_refused():
+    config = provider(headers={"X-Text": "{{text}}"}, body={})
+
+    with pytest.raises(RenderError, match="X-Text"):
+        render_request(config, [message("party 🎉")], NOW)
+
+
+# ---------------------------------------------------------------- checks when a provider is saved
+
+@pytest.mark.parametrize("request_fields", [
+    {"body": {"to": "{{tto}}"}},
+    {"body": {"to": "{{vars}}"}},
+    {"body": {"to": "{{vars.}}"}},
+    {"body": {"{{nope}}": "x"}},
+    {"body": {"items": [{"to": "{{ too }}"}]}},
+    {"url": "https://sms.example.com/{{account}}/send", "body": {}},
+    {"query": {"to": "{{destination}}"}, "body": {}},
+    {"headers": {"X-To": "{{phone}}"}, "body": {}},
+    {"content_type": "form", "body": {"to": "{{number}}"}},
+    {"body": {"messages": [{"to": "{{recipient}}"}]}, "batch": {"key": "messages"}},
+])
+def test_given_an_unknown_placeholder_when_the_provider_is_saved_then_it_is_refused(request_fields):
+    with pytest.raises(ValidationError, match="unknown placeholder"):
+        provider(**request_fields)
+
+
+def test_given_several_unknown_placeholders_when_refused_then_the_error_names_each_of_them():
+    with pytest.raises(ValidationError) as refused:
+        provider(body={"to": "{{tto}}", "text": "{{txt}}"})
+
+    assert "{{tto}}" in str(refused.value)
+    assert "{{txt}}" in str(refused.value)
+
+
+def test_given_only_known_placeholders_and_aliases_when_the_provider_is_saved_then_it_is_accepted():
+    config = provider(body={"a": "{{ to }} $$To %TO% {{vars.x}} $$Anything {{credits}} {{uuid}} {{now_iso}}"})
+
+    assert config.request.body["a"].startswith("{{ to }}")
+
+
+# ---------------------------------------------------------------- vars
+
+def test_given_a_var_the_message_lacks_when_rendered_then_a_render_error_names_it():
+    config = provider(body={"ref": "{{vars.order}}"})
+
+    with pytest.raises(RenderError, match=r"^message has no vars\.order, which the provider's template uses$"):
+        render_request(config, [message()], NOW)
+
+
+def test_given_a_dollar_alias_for_a_var_the_message_lacks_when_rendered_then_a_render_error_names_it():
+    config = provider(content_type="form", body={"ref": "$$OrderRef"})
+
+    with pytest.raises(RenderError, match=r"vars\.OrderRef"):
+        render_request(config, [message()], NOW)
+
+
+# ---------------------------------------------------------------- batching
+
+BATCH_BODY = {"from": "{{sender}}", "campaign": "{{campaign_id}}",
+              "messages": {"to": "{{to}}", "text": "{{text}}", "ref": "{{id}}"}}
+
+
+def test_given_batching_when_three_messages_are_rendered_then_the_array_has_one_element_per_message():
+    config = provider(body=BATCH_BODY, batch={"key": "messages", "max_size": 3})
+    messages = [OutboundMessage(id=f"m{n}", to=f"+3361234567{n}", text=f"text {n}", sender=f"S{n}", campaign_id="c")
+                for n in range(3)]
+
+    body = json_body(config, *messages)
+
+    assert body["messages"] == [{"to": f"+3361234567{n}", "text": f"text {n}", "ref": f"m{n}"} for n in range(3)]
+
+
+def test_given_batching_when_rendered_then_the_rest_of_the_request_comes_from_the_first_message():
+    config = provider(url="https://sms.example.com/{{vars.account}}", headers={"X-Sender": "{{sender}}"},
+                      query={"c": "{{campaign_id}}"}, body=BATCH_BODY, batch={"key": "messages"})
+    first = OutboundMessage(to="+33612345670", text="one", sender="FIRST", campaign_id="c1", vars={"account": "a1"})
+    second = OutboundMessage(to="+33612345671", text="two", sender="SECOND", campaign_id="c2", vars={"account": "a2"})
+
+    request = render_request(config, [first, second], NOW)
+    body = json.loads(request.body)
+
+    assert (body["from"], body["campaign"]) == ("FIRST", "c1")
+    assert request.url == "https://sms.example.com/a1?c=c1"
+    assert request.headers["X-Sender"] == "FIRST"
+
+
+def test_given_a_one_element_list_as_batch_template_when_rendered_then_it_is_the_element_template():
+    config = provider(body={"messages": [{"to": "{{to}}"}]}, batch={"key": "messages"})
+    messages = [message(), OutboundMessage(to="+441234567890", text="x")]
+
+    assert json_body(config, *messages) == {"messages": [{"to": "+33612345678"}, {"to": "+441234567890"}]}
+
+
+def test_given_batching_when_one_message_is_rendered_then_the_array_holds_one_element():
+    config = provider(body=BATCH_BODY, batch={"key": "messages"})
+
+    body = json_body(config, message(id="only"))
+
+    assert body["messages"] == [{"to": "+33612345678", "text": "Your code is 1234", "ref": "only"}]
+
+
+def test_given_a_batch_template_list_of_two_elements_when_the_provider_is_saved_then_it_is_refused():
+    with pytest.raises(ValidationError, match="exactly one element"):
+        provider(body={"messages": [{"to": "{{to}}"}, {"to": "{{to}}"}]}, batch={"key": "messages"})
+
+
+def test_given_more_messages_than_the_batch_size_when_rendered_then_it_is_refused():
+    config = provider(body=BATCH_BODY, batch={"key": "messages", "max_size": 2})
+
+    with pytest.raises(ValueError, match="max_size 2"):
+        render_request(config, [message(), message(), message()], NOW)
+
+
+def test_given_no_batching_when_two_messages_are_rendered_then_it_is_refused():
+    with pytest.raises(ValueError, match="no request.batch"):
+        render_request(provider(body={"to": "{{to}}"}), [message(), message()], NOW)
+
+
+# ---------------------------------------------------------------- render_text
+
+def test_given_extra_context_values_when_rendering_text_then_any_name_in_the_context_is_filled():
+    assert render_text("{{method}}\n{{path}}\n{{ timestamp }}", {"method": "POST", "path": "/v1?a=1",
+                                                                    "timestamp": 1700000000}) \
+        == "POST\n/v1?a=1\n1700000000"
+
+
+def test_given_a_name_missing_from_the_context_when_rendering_text_then_a_render_error_names_it():
+    with pytest.raises(RenderError, match=r"\{\{key_id\}\}"):
+        render_text("HMAC {{key_id}}:", {"method": "POST"})
