@@ -69,9 +69,10 @@ class FunctionHost:
     first time it is invoked, then invokes it like Lambda: the event, a context, the result
     or an error."""
 
-    def __init__(self, functions: Iterable[FunctionSpec]):
+    def __init__(self, functions: Iterable[FunctionSpec], *, handlers: Mapping[str, Any] | None = None):
+        """`handlers` gives handlers by function name instead of importing them (tests)."""
         self._functions = {f.name: f for f in functions}
-        self._handlers: dict[str, Any] = {}
+        self._handlers: dict[str, Any] = dict(handlers or {})
         self._locks = {name: threading.Lock() for name in self._functions}
         self._import_lock = threading.Lock()
         self._added_paths: list[str] = []
@@ -115,6 +116,20 @@ class FunctionHost:
                 log.info("%s: imported %s in %.0f ms", function.name, function.handler,
                          (time.perf_counter() - started) * 1000)
             return self._handlers[function.name]
+
+    def warm_up(self) -> None:
+        """Import every handler now, as Lambda's init phase would, so that the first request is
+        not the slow one and an import error shows at start (in the background: start-up does
+        not wait for it)."""
+        def import_all() -> None:
+            for function in list(self._functions.values()):
+                try:
+                    self.handler(function)
+                except Exception:  # noqa: BLE001 - reported here, and again at each invocation
+                    log.error("%s: cannot import %s\n%s", function.name, function.handler,
+                              traceback.format_exc().rstrip())
+
+        threading.Thread(target=import_all, name="warm-up", daemon=True).start()
 
     def invoke(self, name: str, event: Any) -> Invocation:
         """Run the function on `event`; never raises: a failure is `Invocation.error`."""

@@ -129,7 +129,11 @@ class SqsEventSourceMapping:
             received = answer.get("Messages") or []
             if received and not messages:
                 deadline = time.monotonic() + self.trigger.batching_window_s
-            messages.extend(received)
+            for message in received:
+                # A message whose visibility ran out within the window comes again: keep its newest
+                # receipt handle, once.
+                messages = [m for m in messages if m["MessageId"] != message["MessageId"]]
+                messages.append(message)
             if messages and not received:
                 if self.trigger.batching_window_s <= 0:
                     break

@@ -259,6 +259,22 @@ def test_a_401_for_a_revoked_token_fetches_a_new_token_and_the_send_succeeds(loo
     assert token_endpoint.calls == 2
 
 
+def test_ten_concurrent_sends_refused_with_the_same_revoked_token_fetch_one_new_token(loopback_provider, client):
+    token_endpoint = TokenEndpoint(delay_s=0.2)
+    sms_endpoint = SmsEndpoint(token_endpoint)
+    loopback_provider.on("/token", token_endpoint, method="POST")
+    loopback_provider.on("/sms", sms_endpoint, method="POST")
+    provider = oauth_provider(loopback_provider)
+    client.send(provider, sms_request(provider), NOW)
+    sms_endpoint.revoked.add("at-1")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(lambda _: client.send(provider, sms_request(provider), NOW), range(10)))
+
+    assert [response.status_code for response in responses] == [200] * 10
+    assert token_endpoint.issued == ["at-1", "at-2"]
+
+
 def test_a_token_refused_even_when_fresh_gives_the_401_back_after_one_retry(loopback_provider, client):
     token_endpoint = TokenEndpoint()
     loopback_provider.on("/token", token_endpoint, method="POST")

@@ -57,3 +57,43 @@ def send_service():
     return SendService(providers=provider_store(), messages=message_store(), consent=consent_ledger(),
                        claims=SendClaims(settings.idempotency_table), queue=outbound_queue(),
                        client=provider_client(), concurrency=settings.send_concurrency)
+
+
+@lru_cache(maxsize=1)
+def balance_service():
+    from smsbridge.adapters.balance_store import BalanceStore
+    from smsbridge.adapters.email import AlertMailer
+    from smsbridge.services.balance import BalanceService
+
+    settings = get_settings()
+    return BalanceService(providers=provider_store(), balances=BalanceStore(settings.balance_table),
+                          client=provider_client(), mailer=AlertMailer(settings.alert_sender))
+
+
+@lru_cache(maxsize=1)
+def inbound_service():
+    from smsbridge.adapters.events import InboundEvents
+    from smsbridge.adapters.inbound_messages import InboundMessageStore
+    from smsbridge.services.inbound import InboundService
+
+    settings = get_settings()
+    return InboundService(providers=provider_store(), consent=consent_ledger(), queue=outbound_queue(),
+                          messages=message_store(),
+                          inbox=InboundMessageStore(settings.inbound_table,
+                                                    retention_days=settings.message_retention_days),
+                          events=InboundEvents(settings.event_bus_name))
+
+
+@lru_cache(maxsize=1)
+def admin_service():
+    from smsbridge.adapters.http import ProviderTransport
+    from smsbridge.adapters.provider_client import ProviderClient
+    from smsbridge.adapters.store import ProviderStore
+    from smsbridge.services.admin import AdminService
+
+    settings = get_settings()
+    # No read cache for the API: a GET right after a PUT, maybe on another instance, shows the change.
+    providers = ProviderStore(settings.providers_table, settings.secret_prefix, cache_s=0.0)
+    transport = ProviderTransport(local_runtime=settings.local_runtime, pool_size=4)
+    return AdminService(providers=providers, messages=message_store(), consent=consent_ledger(),
+                        queue=outbound_queue(), client=ProviderClient(transport), transport=transport)

@@ -1,11 +1,53 @@
 """The consent ledger in DynamoDB: the state per (provider, phone number), and its history."""
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
 from smsbridge.core.consent import ConsentState
+
+
+# History items under this prefix mark provider event ids already seen; they are not events.
+SEEN_PREFIX = "seen#"
+
+
+def iso_utc(moment: datetime) -> str:
+    """A fixed-width UTC ISO-8601 time: such strings sort as the times do, which the
+    conditional write relies on."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """One thing a number said (or an operator set) about its consent."""
+
+    provider: str
+    phone: str
+    state: ConsentState
+    event_at: datetime  # the provider's own time of the event, which decides the order
+    source: str = "sms"
+    keyword: str | None = None
+    text: str | None = None
+    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The provider's own id of the event (its message id), when it has one: a webhook it
+    # delivers again is then recognised even though it arrives at another time.
+    provider_event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What `apply` did: whether the event became the current state, and whether it had been seen before."""
+
+    current: bool
+    duplicate: bool
 
 
 class ConsentLedger:
@@ -21,3 +63,90 @@ class ConsentLedger:
     def state(self, provider_id: str, phone: str) -> ConsentState | None:
         item = self.get(provider_id, phone)
         return ConsentState(item["state"]) if item else None
+
+    def apply(self, event: ConsentEvent, *, now: datetime | None = None) -> Applied:
+        """Record the event in the history and make it the current state unless a newer one is there.
+
+        The newest event by the provider's timestamp wins whatever the arrival order: the write
+        is conditional on the stored event being older. At the very same time, an opt-out beats
+        an opt-in (the safe reading). The history entry is keyed by the event's time and id, so
+        a webhook the provider delivers twice is recorded once (`duplicate`)."""
+        now = now or datetime.now(UTC)
+        at = iso_utc(event.event_at)
+        if event.provider_event_id is not None:
+            at = self._first_seen_at(event, at)
+        current = self._write_state(event, at, iso_utc(now))
+        entry = {"subject": subject_of(event.provider, event.phone), "event": f"{at}#{event.event_id}",
+                 "time": at, "state": event.state.value, "source": event.source, "recorded_at": iso_utc(now),
+                 "applied": current}
+        if event.keyword is not None:
+            entry["keyword"] = event.keyword
+        if event.text is not None:
+            entry["text"] = event.text
+        try:
+            self._history.put_item(Item=entry, ConditionExpression="attribute_not_exists(#e)",
+                                   ExpressionAttributeNames={"#e": "event"})
+            duplicate = False
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            duplicate = True
+        return Applied(current=current, duplicate=duplicate)
+
+    def _first_seen_at(self, event: ConsentEvent, at: str) -> str:
+        """The time under which this provider event was first recorded (a redelivery carries no
+        provider timestamp of its own, so its arrival time would differ): the first one sticks."""
+        key = {"subject": subject_of(event.provider, event.phone), "event": f"{SEEN_PREFIX}{event.provider_event_id}"}
+        try:
+            self._history.put_item(Item={**key, "time": at}, ConditionExpression="attribute_not_exists(#e)",
+                                   ExpressionAttributeNames={"#e": "event"})
+            return at
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        return self._history.get_item(Key=key, ConsistentRead=True)["Item"]["time"]
+
+    def _write_state(self, event: ConsentEvent, at: str, updated_at: str) -> bool:
+        item = {"provider": event.provider, "phone": event.phone, "state": event.state.value, "event_at": at,
+                "event_id": event.event_id, "source": event.source, "updated_at": updated_at}
+        if event.keyword is not None:
+            item["keyword"] = event.keyword
+        condition = "attribute_not_exists(phone) OR event_at < :at"
+        values: dict[str, Any] = {":at": at}
+        if event.state is ConsentState.OPTED_OUT:
+            condition += " OR (event_at = :at AND #state = :in)"
+            values[":in"] = ConsentState.OPTED_IN.value
+        try:
+            self._table.put_item(Item=item, ConditionExpression=condition, ExpressionAttributeValues=values,
+                                 **({"ExpressionAttributeNames": {"#state": "state"}} if ":in" in values else {}))
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+
+    def set(self, provider_id: str, phone: str, state: ConsentState | str, source: str = "api", *,
+            now: datetime | None = None) -> dict[str, Any] | None:
+        """An operator's decision (the admin API), timed now: it wins over every earlier event.
+        Returns the current record afterwards."""
+        now = now or datetime.now(UTC)
+        self.apply(ConsentEvent(provider=provider_id, phone=phone, state=ConsentState(state), event_at=now,
+                                source=source), now=now)
+        return self.get(provider_id, phone)
+
+    def history(self, provider_id: str, phone: str) -> list[dict[str, Any]]:
+        """Every event of a number, oldest first (by the provider's time)."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("subject").eq(subject_of(provider_id, phone)),
+                                  "ScanIndexForward": True, "ConsistentRead": True}
+        while True:
+            page = self._history.query(**kwargs)
+            items.extend(i for i in page.get("Items", []) if not i["event"].startswith(SEEN_PREFIX))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def subject_of(provider_id: str, phone: str) -> str:
+    """The history's partition key for one number of one provider."""
+    return f"{provider_id}#{phone}"

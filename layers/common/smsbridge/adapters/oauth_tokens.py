@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from smsbridge.adapters.http import RequestNotSendable
+from smsbridge.adapters.http import RequestNotSendable, TransportError
 from smsbridge.core.auth import AccessToken, TokenError, parse_token_answer, token_request
 from smsbridge.models.provider import OAuth2Auth
 from smsbridge.models.wire import HttpRequest, HttpResponse
@@ -125,7 +125,6 @@ def _config_key(auth: OAuth2Auth) -> str:
 def _reason(exc: Exception) -> str:
     """Why the fetch failed, in words safe to log: our own errors carry a vetted `reason`; any
     other exception is named by its type only, as its message may quote the request."""
-    reason = getattr(exc, "reason", None)
-    if isinstance(exc, TokenError) or isinstance(reason, str):
-        return str(reason)
+    if isinstance(exc, (TokenError, TransportError)):
+        return exc.reason
     return type(exc).__name__

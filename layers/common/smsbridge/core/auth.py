@@ -94,7 +94,7 @@ def _with_header(request: HttpRequest, name: str, value: str) -> HttpRequest:
 
 def _with_query_parameter(url: str, name: str, value: str) -> str:
     parts = urlsplit(url)
-    parameter = f"{name}={value}"
+    parameter = urlencode([(name, value)], quote_via=quote)
     query = f"{parts.query}&{parameter}" if parts.query else parameter
     return urlunsplit(parts._replace(query=query))
 

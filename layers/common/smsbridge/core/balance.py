@@ -186,12 +186,13 @@ def _amount(value: float | None) -> str:
 def alert_email(kind: AlertKind, *, provider_id: str, provider_name: str | None, record: BalanceRecord,
                 every: str, now: datetime) -> AlertEmail:
     """The email for one alert. It names no URL, header or answer body: those can carry credentials."""
-    who = f"{provider_name} ({provider_id})" if provider_name and provider_name != provider_id else provider_id
+    who = provider_id  # the id is what the API and the configuration use; the name goes in the body
+    named = f"Provider: {provider_id}\n" + (f"Name: {provider_name}\n" if provider_name else "")
     at = now.strftime("%Y-%m-%d %H:%M UTC")
     balance, minimum = _amount(record.balance), _amount(record.minimum)
     threshold = (f"To change the threshold, set `balance.minimum` in the provider's configuration "
                  f"(PUT /providers/{provider_id}); the balance is checked every {every}.")
-    facts = f"Provider: {who}\nBalance: {balance}\nMinimum: {minimum}\nChecked at: {at}\n"
+    facts = f"{named}Balance: {balance}\nMinimum: {minimum}\nChecked at: {at}\n"
     if kind in (AlertKind.LOW, AlertKind.REMINDER):
         since = "" if kind is AlertKind.LOW else " (still below: daily reminder)"
         return AlertEmail(
@@ -207,7 +208,7 @@ def alert_email(kind: AlertKind, *, provider_id: str, provider_name: str | None,
     return AlertEmail(
         subject=f"[SMS Bridge] Balance check failing: {who}",
         text=(f"The balance of {who} could not be checked {record.consecutive_failures} times in a row.\n\n"
-              f"Provider: {who}\nLast error: {record.last_error}\nLast known balance: {balance}"
+              f"{named}Last error: {record.last_error}\nLast known balance: {balance}"
               f"{'' if record.balance_at is None else record.balance_at.strftime(' (at %Y-%m-%d %H:%M UTC)')}\n"
               f"Minimum: {minimum}\nChecked at: {at}\n\n"
               f"What to do: check the provider's `balance` settings (url, method, headers, field) and its "

@@ -144,7 +144,7 @@ def parse_timestamp(value: str) -> datetime:
         number = float(text)
     except ValueError:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     if number != number or abs(number) > 1e14:  # NaN, or beyond any plausible millisecond clock
         raise ValueError("timestamp out of range")
     if abs(number) > 1e11:

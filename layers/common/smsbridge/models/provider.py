@@ -140,6 +140,18 @@ class HmacAuth(_Strict):
     timestamp_header: str | None = "X-Timestamp"
     timestamp_format: Literal["unix", "unix_ms", "iso"] = "unix"
 
+    @model_validator(mode="after")
+    def _known_parts(self) -> HmacAuth:
+        from smsbridge.core.render import PLACEHOLDER
+
+        allowed = {"method", "path", "body", "timestamp", "key_id"}
+        for template in (self.string_to_sign, self.signature_prefix):
+            unknown = {m.group("name") or m.group(0) for m in PLACEHOLDER.finditer(template)} - allowed
+            if unknown:
+                raise ValueError(f"hmac: unknown placeholder(s) {sorted(unknown)}; the string to sign can use "
+                                 "{{method}}, {{path}}, {{body}}, {{timestamp}} and {{key_id}}")
+        return self
+
 
 class OAuth2Auth(_Strict):
     type: Literal["oauth2"]

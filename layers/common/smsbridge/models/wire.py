@@ -9,8 +9,9 @@ from dataclasses import dataclass, field, replace
 class HttpRequest:
     method: str
     url: str  # absolute, query string included, already percent-encoded
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes | None = None
+    # Out of the repr: headers carry credentials and bodies carry the message.
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    body: bytes | None = field(default=None, repr=False)
 
     def with_headers(self, **extra: str) -> HttpRequest:
         return replace(self, headers={**self.headers, **extra})

@@ -1,7 +1,6 @@
 """The `balance` use case: check each provider's credit balance that is due, store it, and email alerts."""
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -14,6 +13,7 @@ from smsbridge.adapters.oauth_tokens import TokenUnavailable
 from smsbridge.core.balance import (
     AlertKind,
     BalanceRecord,
+    BalanceState,
     BalanceUnreadable,
     CheckResult,
     alert_email,
@@ -70,8 +70,9 @@ class BalanceService:
         self._mailer = mailer
         self._clock = clock
 
-    def run(self, remaining_s: Callable[[], float] | None = None) -> BalanceRun:
-        """Check every enabled provider whose balance check is due; one provider's failure never stops the others.
+    def run(self, remaining_s: Callable[[], float] | None = None, *, force: bool = False) -> BalanceRun:
+        """Check every enabled provider whose balance check is due (all of them with `force`); one
+        provider's failure never stops the others.
 
         `remaining_s` gives the time left in the invocation: a check that might not finish in it is
         left for the next run rather than cut off half way."""
@@ -82,7 +83,7 @@ class BalanceService:
                 continue
             try:
                 previous = self._balances.get(provider.id) or BalanceRecord(provider=provider.id)
-                if not is_due(spec.every, previous.checked_at, self._clock()):
+                if not force and not is_due(spec.every, previous.checked_at, self._clock()):
                     run.skipped.append(provider.id)
                     continue
                 if remaining_s is not None and remaining_s() < _timeout_of(provider) + 5:
@@ -105,7 +106,7 @@ class BalanceService:
         if result.ok:
             logger.info("balance read", provider=provider.id, balance=result.balance, minimum=spec.minimum,
                         state=decision.record.state.value)
-            _publish(provider.id, result.balance, decision.record.state == "below")
+            _publish(provider.id, result.balance, decision.record.state is BalanceState.BELOW)
         else:
             logger.warning("balance check failed", provider=provider.id, reason=result.error,
                            consecutive_failures=decision.record.consecutive_failures)
@@ -160,6 +161,6 @@ def _publish(provider_id: str, balance: float, below: bool) -> None:
     """The balance as a CloudWatch metric with a `provider` dimension, flushed on its own so that
     providers' dimensions never mix with each other or with the run's other metrics."""
     for name, value in ((BALANCE_METRIC, balance), (BELOW_METRIC, 1.0 if below else 0.0)):
-        with single_metric(name=name, unit=MetricUnit.Count, value=value,
-                           default_dimensions=metrics.default_dimensions) as metric:
+        with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace,
+                           default_dimensions={"service": metrics.service}) as metric:
             metric.add_dimension(name="provider", value=provider_id)

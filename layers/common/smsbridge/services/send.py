@@ -25,23 +25,13 @@ from smsbridge.core.encoding import encoding_of
 from smsbridge.core.render import RenderError, render_request
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.provider import ProviderConfig
+from smsbridge.models.queue import QueuedRecord
 from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
 from smsbridge.observability import logger, metrics
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@dataclass(frozen=True)
-class QueuedRecord:
-    """What the service needs of one SQS record."""
-
-    record_id: str
-    body: str
-    receipt_handle: str
-    receive_count: int
-    queued_at: datetime
 
 
 @dataclass(frozen=True)
@@ -113,11 +103,11 @@ class SendService:
             if isinstance(admitted, _Job):
                 jobs.append(admitted)
             else:
-                results[record.record_id] = admitted
+                results[record.messageId] = admitted
         requests = self._plan(jobs, results)
         for request in self._pool.map(self._deliver, requests):
             for job, outcome in zip(request.jobs, request.outcomes):
-                results[job.record.record_id] = self._settle(job, outcome)
+                results[job.record.messageId] = self._settle(job, outcome)
         return results
 
     # ------------------------------------------------------------ admission
@@ -146,13 +136,13 @@ class SendService:
 
         now = self._clock()
         message_type = message.effective_type(provider.default_sender)
-        if record.receive_count <= 1 or self._messages.get(message.id) is None:
+        if record.attributes.ApproximateReceiveCount <= 1 or self._messages.get(message.id) is None:
             encoding = encoding_of(message.text)
-            self._messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=_iso(record.queued_at)),
+            self._messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=_iso(record.attributes.SentTimestamp)),
                                   to=message.to, provider=provider.id, type=message_type.value,
                                   segments=encoding.segments, is_unicode=encoding.is_unicode,
                                   campaign_id=message.campaign_id)
-        expires_at = message.expires_at or record.queued_at + timedelta(days=provider.expiry_days)
+        expires_at = message.expires_at or record.attributes.SentTimestamp + timedelta(days=provider.expiry_days)
         if now >= expires_at:
             return self._finish(message.id, MessageStatus.EXPIRED, f"expired at {_iso(expires_at)} before it was sent")
         block = consent_block_reason(message_type, self._consent.state(provider.id, message.to),
@@ -163,7 +153,7 @@ class SendService:
 
     def _reject(self, record: QueuedRecord, reason: str, message_id: str | None) -> RecordResult:
         """An invalid body is never retried and never lost: dead-letter it with the reason."""
-        logger.warning("message rejected", reason=reason, message_id=message_id, sqs_message_id=record.record_id)
+        logger.warning("message rejected", reason=reason, message_id=message_id, sqs_message_id=record.messageId)
         self._queue.dead_letter(record.body, reason, message_id=message_id)
         if message_id:
             change = StatusChange(status=MessageStatus.REJECTED, at=_iso(self._clock()), reason=reason)
@@ -265,7 +255,7 @@ class SendService:
         return RecordResult(retry=self._delay(job.record, wait), reason=reason)
 
     def _delay(self, record: QueuedRecord, seconds: float) -> bool:
-        self._queue.delay(record.receipt_handle, seconds)
+        self._queue.delay(record.receiptHandle, seconds)
         return True
 
 

@@ -1,0 +1,167 @@
+"""Send-path benchmark: prints three ratios, each measured side by side in this one run.
+
+    concurrency_ratio=      wall time of one 10-record batch / one round trip   (target <= 1.5)
+    cpu_ratio_vs_requests=  CPU per message through render, auth, send and classify /
+                            CPU per message of a bare requests.Session().post loop  (target <= 1.2)
+    import_ratio=           import of the send handler in a fresh interpreter /
+                            `import boto3, requests` in a fresh interpreter       (target <= 1.5)
+
+The provider is a real HTTP server on 127.0.0.1 in another process (so its CPU is not counted),
+answering after 100 ms for the concurrency figure and at once for the CPU figure. Storage is
+in memory (tests/support/fakes.py): DynamoDB's cost is not the question here (NOTES: moto).
+Run with `make bench`.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT / "functions/send"), str(ROOT)]
+
+import requests  # noqa: E402
+
+from smsbridge.adapters.http import ProviderTransport  # noqa: E402
+from smsbridge.adapters.provider_client import ProviderClient  # noqa: E402
+from smsbridge.core.classify import classify_response  # noqa: E402
+from smsbridge.core.render import render_request  # noqa: E402
+from smsbridge.models.message import OutboundMessage  # noqa: E402
+from smsbridge.models.provider import ProviderConfig  # noqa: E402
+from smsbridge.models.queue import QueuedRecord  # noqa: E402
+from smsbridge.services.send import SendService  # noqa: E402
+from tests.support.fakes import MemoryClaims, MemoryConsent, MemoryMessages, MemoryProviders, MemoryQueue  # noqa: E402
+
+LATENCY_S = 0.100
+SERVER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from tests.support.loopback import LoopbackProvider
+provider = LoopbackProvider(latency_s={latency}).start()
+provider.handler = lambda request: (201, {{}}, {{"id": "abc123"}})
+print(provider.url, flush=True)
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def provider_process(latency_s: float):
+    """A loopback provider in a child process; yields its base URL."""
+    child = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), latency=latency_s)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        yield child.stdout.readline().strip()
+    finally:
+        child.stdin.close()
+        child.wait(timeout=10)
+
+
+def provider_config(base_url: str) -> ProviderConfig:
+    return ProviderConfig.model_validate({
+        "id": "bench", "default_sender": "ACME",
+        "request": {"url": base_url + "/v1/messages", "body": {"to": "{{to}}", "from": "{{sender}}", "text": "{{text}}"}},
+        "auth": {"type": "api_key", "header": "Authorization", "prefix": "Bearer ", "token": "s3cr3t-token"},
+        "response": {"message_id_jmespath": "id"},
+    })
+
+
+def sqs_record(i: int) -> QueuedRecord:
+    body = json.dumps({"id": f"bench-{time.monotonic_ns()}-{i}", "to": "+33612345678", "text": f"Your code is {i:04d}"})
+    return QueuedRecord.model_validate({"messageId": f"sqs-{i}", "receiptHandle": f"rh-{i}", "body": body,
+                                        "attributes": {"ApproximateReceiveCount": "1",
+                                                       "SentTimestamp": str(int(time.time() * 1000))}})
+
+
+def concurrency_ratio() -> tuple[float, float, float]:
+    with provider_process(LATENCY_S) as url:
+        config = provider_config(url)
+        service = SendService(providers=MemoryProviders(config), messages=MemoryMessages(), consent=MemoryConsent(),
+                              claims=MemoryClaims(), queue=MemoryQueue(),
+                              client=ProviderClient(ProviderTransport(local_runtime=True)), concurrency=10)
+        session = requests.Session()
+        payload = {"to": "+33612345678", "from": "ACME", "text": "x"}
+        service.send_batch([sqs_record(i) for i in range(10)])  # warm: connections open
+        session.post(url + "/v1/messages", json=payload)
+        batches, trips = [], []
+        for _ in range(5):
+            records = [sqs_record(i) for i in range(10)]
+            start = time.perf_counter()
+            results = service.send_batch(records)
+            batches.append(time.perf_counter() - start)
+            assert not any(r.retry for r in results.values()), results
+            start = time.perf_counter()
+            session.post(url + "/v1/messages", json=payload).raise_for_status()
+            trips.append(time.perf_counter() - start)
+        batch, trip = statistics.median(batches), statistics.median(trips)
+        return batch / trip, batch, trip
+
+
+def cpu_ratio(rounds: int = 6, per_round: int = 300) -> tuple[float, float, float]:
+    with provider_process(0.0) as url:
+        config = provider_config(url)
+        client = ProviderClient(ProviderTransport(local_runtime=True))
+        session = requests.Session()
+        token = config.auth.token.get_secret_value()
+        messages = [OutboundMessage(to="+33612345678", text=f"Your code is {i:04d}") for i in range(per_round)]
+
+        def bridge() -> None:
+            for message in messages:
+                now = datetime.now(timezone.utc)
+                request = render_request(config, [message], now)
+                outcome = classify_response(config.response, client.send(config, request, now), now)
+                assert outcome.verdict == "sent"
+
+        def bare() -> None:
+            for message in messages:
+                answer = session.post(url + "/v1/messages", headers={"Authorization": "Bearer " + token},
+                                      json={"to": message.to, "from": "ACME", "text": message.text})
+                assert answer.status_code == 201 and answer.json()["id"]
+
+        bridge(), bare()  # warm
+        ours, theirs = [], []
+        for _ in range(rounds):  # alternate, so drift in machine load hits both sides alike
+            for side, samples in ((bridge, ours), (bare, theirs)):
+                start = time.process_time()
+                side()
+                samples.append((time.process_time() - start) / per_round)
+        mine, base = statistics.median(ours), statistics.median(theirs)
+        return mine / base, mine, base
+
+
+def import_ratio(runs: int = 7) -> tuple[float, float, float]:
+    paths = [str(ROOT / "layers/common"), str(ROOT / "functions/send")]
+    probe = ("import sys, time; sys.path[:0] = {paths!r}; start = time.perf_counter(); import {modules}; "
+             "print(time.perf_counter() - start)")
+
+    def timed(modules: str) -> float:
+        out = subprocess.run([sys.executable, "-c", probe.format(paths=paths, modules=modules)],
+                             capture_output=True, text=True, check=True)
+        return float(out.stdout)
+
+    handler, base = [], []
+    for _ in range(runs):
+        handler.append(timed("send_handler"))
+        base.append(timed("boto3, requests"))
+    mine, theirs = statistics.median(handler), statistics.median(base)
+    return mine / theirs, mine, theirs
+
+
+def main() -> None:
+    ratio, batch, trip = concurrency_ratio()
+    print(f"concurrency_ratio={ratio:.2f}  (10-record batch {batch * 1000:.0f} ms / one round trip "
+          f"{trip * 1000:.0f} ms; provider latency {LATENCY_S * 1000:.0f} ms; target <= 1.5)")
+    ratio, mine, base = cpu_ratio()
+    print(f"cpu_ratio_vs_requests={ratio:.2f}  (bridge {mine * 1e3:.3f} ms CPU/message / bare requests "
+          f"{base * 1e3:.3f} ms CPU/message; target <= 1.2)")
+    ratio, mine, base = import_ratio()
+    print(f"import_ratio={ratio:.2f}  (import send_handler {mine * 1000:.0f} ms / import boto3, requests "
+          f"{base * 1000:.0f} ms; target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,365 @@
+"""The `api` use cases: providers (masked secrets), preview and test, messages, consent."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import ValidationError
+
+from smsbridge.adapters.http import RequestNotSendable, TransportError
+from smsbridge.adapters.oauth_tokens import TokenUnavailable
+from smsbridge.adapters.store import ProviderNotFound, provider_ref
+from smsbridge.core.auth import AuthError, TokenError, authenticate, parse_token_answer, token_request
+from smsbridge.core.classify import Outcome, classify_response
+from smsbridge.core.consent import ConsentState, consent_block_reason
+from smsbridge.core.curl import CurlError, curl_command, mask_paths, masked_request, provider_draft
+from smsbridge.core.encoding import encoding_of
+from smsbridge.core.render import RenderError, render_request
+from smsbridge.core.secrets import MASK, join_secrets, split_secrets
+from smsbridge.models.api import (
+    CheckResult,
+    ConsentView,
+    ImportCurlRequest,
+    ImportCurlResult,
+    MessageAccepted,
+    MessageView,
+    PreviewRequestView,
+    TestSendResult,
+)
+from smsbridge.models.message import OutboundMessage, to_e164
+from smsbridge.models.provider import OAuth2Auth, ProviderConfig
+from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
+from smsbridge.models.wire import HttpRequest, HttpResponse
+from smsbridge.observability import logger
+
+BODY_EXCERPT_CHARS = 500
+
+
+class BadRequest(ValueError):
+    """The request cannot be done as asked (400); the message is safe to show."""
+
+
+class NotFound(LookupError):
+    """What the request names does not exist (404)."""
+
+
+class Conflict(ValueError):
+    """The request clashes with what exists (409)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class AdminService:
+    """Takes the adapters as arguments: ProviderStore, MessageStore, ConsentLedger, OutboundQueue,
+    a ProviderClient (authenticated sends) and a ProviderTransport (plain sends)."""
+
+    def __init__(self, *, providers, messages, consent, queue, client, transport,
+                 clock: Callable[[], datetime] = utc_now):
+        self._providers = providers
+        self._messages = messages
+        self._consent = consent
+        self._queue = queue
+        self._client = client
+        self._transport = transport
+        self._clock = clock
+
+    # ------------------------------------------------------------ messages
+
+    def enqueue(self, message: OutboundMessage) -> MessageAccepted:
+        """Record the message as `queued` and put it on the outbound queue; the caller's id makes it idempotent."""
+        provider = self._provider_of(message)
+        message = message.model_copy(update={"provider": provider.id})
+        encoding = encoding_of(message.text)
+        created = self._messages.create(
+            message.id, StatusChange(status=MessageStatus.QUEUED, at=_iso(self._clock())),
+            to=message.to, provider=provider.id, type=message.effective_type(provider.default_sender).value,
+            segments=encoding.segments, is_unicode=encoding.is_unicode, campaign_id=message.campaign_id)
+        if not created:
+            existing = self._messages.get(message.id) or {}
+            if existing.get("status") != MessageStatus.QUEUED.value or existing.get("attempts"):
+                # A repeat of a message already under way or done: the id is the idempotency key.
+                logger.info("message id already known, not queued again", message_id=message.id)
+                return MessageAccepted(id=message.id)
+        # Queued twice at worst (a retried POST): the send function's claim sends it once.
+        self._queue.enqueue(message)
+        return MessageAccepted(id=message.id)
+
+    def message(self, message_id: str) -> MessageView:
+        item = self._messages.get(message_id)
+        if item is None:
+            raise NotFound(f"no message {message_id!r}")
+        fields = {name: item.get(name) for name in MessageView.model_fields if name != "history"}
+        return MessageView(**fields, history=[StatusChange.model_validate(h) for h in item.get("history", [])])
+
+    def _provider_of(self, message: OutboundMessage) -> ProviderConfig:
+        try:
+            return self._providers.get(message.provider) if message.provider else self._providers.default()
+        except ProviderNotFound as exc:
+            raise BadRequest(f"provider: {exc}") from None
+
+    # ------------------------------------------------------------ providers
+
+    def list_providers(self) -> list[dict[str, Any]]:
+        return [_public(config) for config in self._providers.list()]
+
+    def provider(self, provider_id: str) -> dict[str, Any]:
+        return _public(self._providers.get(provider_id))
+
+    def create_provider(self, config: ProviderConfig) -> dict[str, Any]:
+        if self._exists(config.id):
+            raise Conflict(f"provider {config.id!r} exists already: PUT /providers/{config.id} to change it")
+        self._refuse_masks(config, {})
+        self._providers.put(config)
+        logger.info("provider created", provider=config.id)
+        return _public(config)
+
+    def replace_provider(self, provider_id: str, config: ProviderConfig) -> tuple[dict[str, Any], bool]:
+        """Store `config` under `provider_id`; a secret sent as the mask keeps the stored one.
+        Returns the masked configuration and whether it was created."""
+        if config.id != provider_id:
+            raise BadRequest(f"id {config.id!r} in the body differs from {provider_id!r} in the path")
+        try:
+            stored = self._providers.get(provider_id) if self._exists(provider_id) else None
+        except ValidationError:
+            stored = None  # a stored document the current model refuses: it is being replaced anyway
+        stored_secrets = split_secrets(stored)[1] if stored is not None else {}
+        public, secrets = split_secrets(config)
+        if any(value == MASK for value in secrets.values()):
+            self._refuse_masks(config, stored_secrets)
+            kept = {path: (stored_secrets[path] if value == MASK else value) for path, value in secrets.items()}
+            config = ProviderConfig.model_validate(join_secrets(public, kept))
+        self._providers.put(config)
+        logger.info("provider stored", provider=provider_id, new_provider=stored is None)
+        return _public(config), stored is None
+
+    def delete_provider(self, provider_id: str) -> None:
+        if not self._providers.delete(provider_id):
+            raise NotFound(f"no provider {provider_id!r}")
+        logger.info("provider deleted", provider=provider_id)
+
+    def _exists(self, provider_id: str) -> bool:
+        try:
+            self._providers.get(provider_id)
+        except ProviderNotFound:
+            return False
+        return True
+
+    @staticmethod
+    def _refuse_masks(config: ProviderConfig, stored: dict[str, str]) -> None:
+        missing = sorted(path for path, value in split_secrets(config)[1].items()
+                         if value == MASK and path not in stored)
+        if missing:
+            raise BadRequest(f"{', '.join(missing)}: the value is the mask {MASK!r} but no secret is stored "
+                             "there: give the real value")
+
+    # ------------------------------------------------------------ preview and tests
+
+    def preview(self, provider_id: str, message: OutboundMessage) -> PreviewRequestView:
+        """The exact request the message would be sent as, credentials applied then masked."""
+        provider = self._providers.get(provider_id)
+        message = message.model_copy(update={"provider": provider.id})
+        now = self._clock()
+        try:
+            request = render_request(provider, [message], now)
+            # No token is fetched for a preview: the masked value stands where the token goes.
+            bearer = MASK if isinstance(provider.auth, OAuth2Auth) else None
+            request = authenticate(request, provider.auth, now, bearer=bearer)
+        except (RenderError, AuthError) as exc:
+            raise BadRequest(f"cannot render this message with provider {provider.id!r}: {exc}") from None
+        shown = masked_request(request, provider.auth, split_secrets(provider)[1].values())
+        body = shown.body.decode("utf-8", errors="replace") if shown.body is not None else None
+        json_body = None
+        if body is not None and provider.request.content_type == "json":
+            json_body = json.loads(body)
+        return PreviewRequestView(method=shown.method, url=shown.url, headers=shown.headers, body=body,
+                                  json_body=json_body, curl=curl_command(shown))
+
+    def check(self, provider_id: str) -> CheckResult:
+        """Check credentials or connection: the balance endpoint when there is one, else an OAuth2
+        token fetch, else whether the provider's host answers at all."""
+        provider = self._providers.get(provider_id)
+        now = self._clock()
+        secrets = list(split_secrets(provider)[1].values())
+        if provider.balance is not None:
+            spec = provider.balance
+            request = HttpRequest(method=spec.method, url=spec.url, headers=dict(spec.headers))
+            outcome = self._try(provider, request, now, authenticated=spec.use_auth)
+            return _check_result("balance", outcome, request.url, secrets,
+                                 good="the balance endpoint answered {code}", bad="the balance endpoint answered {code}")
+        if isinstance(provider.auth, OAuth2Auth):
+            request = token_request(provider.auth)
+            outcome = self._try(provider, request, now, authenticated=False)
+            if isinstance(outcome, HttpResponse):
+                try:
+                    parse_token_answer(outcome, now)
+                except TokenError as exc:
+                    return CheckResult(ok=False, check="oauth2_token", url=request.url, status_code=outcome.status_code,
+                                       elapsed_ms=round(outcome.elapsed_s * 1000, 1), detail=exc.reason)
+                return CheckResult(ok=True, check="oauth2_token", url=request.url, status_code=outcome.status_code,
+                                   elapsed_ms=round(outcome.elapsed_s * 1000, 1),
+                                   detail="the token endpoint gave an access token: the client credentials work")
+            return _check_result("oauth2_token", outcome, request.url, secrets, good="", bad="")
+        parts = urlsplit(provider.request.url)
+        # The send URL may hold placeholders; the site's root tells whether the host answers.
+        url = urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+        request = HttpRequest(method="HEAD", url=url)
+        outcome = self._try(provider, request, now, authenticated=False)
+        return _check_result("reachability", outcome, url, secrets,
+                             good="the provider's host answered HTTP {code} (credentials were not checked: "
+                                  "configure `balance` or use test-send for that)",
+                             bad="the provider's host answered HTTP {code} (credentials were not checked)",
+                             any_answer_ok=True)
+
+    def _try(self, provider: ProviderConfig, request: HttpRequest, now: datetime, *,
+             authenticated: bool) -> HttpResponse | str:
+        try:
+            if authenticated:
+                return self._client.send(provider, request, now)
+            return self._transport.send(request, provider_id=provider.id, timeout_s=provider.timeout_s,
+                                        verify_tls=provider.verify_tls)
+        except TokenUnavailable:
+            return "no OAuth2 access token could be had from the token endpoint"
+        except (TransportError, RequestNotSendable, AuthError) as exc:
+            return str(exc)
+
+    def test_send(self, provider_id: str, message: OutboundMessage) -> TestSendResult:
+        """Send one message now, synchronously, and record it like any other; consent still applies."""
+        provider = self._providers.get(provider_id)
+        message = message.model_copy(update={"provider": provider.id})
+        now = self._clock()
+        message_type = message.effective_type(provider.default_sender)
+        encoding = encoding_of(message.text)
+        if not self._messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=_iso(now),
+                                                              reason="test-send"),
+                                     to=message.to, provider=provider.id, type=message_type.value,
+                                     segments=encoding.segments, is_unicode=encoding.is_unicode,
+                                     campaign_id=message.campaign_id):
+            raise Conflict(f"message {message.id!r} exists already: leave `id` out for a test send")
+        block = consent_block_reason(message_type, self._consent.state(provider.id, message.to),
+                                     provider.marketing_requires_opt_in)
+        if block:
+            self._messages.record(message.id, StatusChange(status=MessageStatus.BLOCKED, at=_iso(now), reason=block))
+            return TestSendResult(id=message.id, status=MessageStatus.BLOCKED, reason=block)
+        secrets = list(split_secrets(provider)[1].values())
+        try:
+            request = render_request(provider, [message], now)
+        except RenderError as exc:
+            reason = f"cannot render: {exc}"
+            self._messages.record(message.id, StatusChange(status=MessageStatus.FAILED, at=_iso(now), reason=reason))
+            return TestSendResult(id=message.id, status=MessageStatus.FAILED, reason=reason)
+        answer = self._try(provider, request, now, authenticated=True)
+        attempt = self._messages.next_attempt(message.id)
+        if isinstance(answer, HttpResponse):
+            outcome = classify_response(provider.response, answer, self._clock())
+        else:
+            outcome = Outcome(verdict="failed", reason=f"the provider could not be reached: {answer}")
+        status = {"sent": MessageStatus.SENT, "failed": MessageStatus.FAILED}.get(outcome.verdict, MessageStatus.FAILED)
+        reason = outcome.reason if outcome.verdict != "retry" else f"{outcome.reason} (a test send is not retried)"
+        excerpt = _scrub(outcome.body_excerpt, secrets)
+        self._messages.record(
+            message.id,
+            StatusChange(status=status, at=_iso(self._clock()), attempt=attempt, reason=_scrub(reason, secrets),
+                         answer=ProviderAnswer(status_code=outcome.status_code, body=excerpt,
+                                               message_id=outcome.provider_message_id)),
+            provider_message_id=outcome.provider_message_id,
+            provider_ref=(provider_ref(provider.id, outcome.provider_message_id)
+                          if outcome.provider_message_id else None))
+        return TestSendResult(id=message.id, status=status, reason=_scrub(reason, secrets),
+                              status_code=outcome.status_code, provider_message_id=outcome.provider_message_id,
+                              body=excerpt)
+
+    # ------------------------------------------------------------ import from curl
+
+    def import_curl(self, command: ImportCurlRequest) -> ImportCurlResult:
+        try:
+            draft = provider_draft(command.curl, command.id)
+        except CurlError as exc:
+            raise BadRequest(f"curl: {exc}") from None
+        try:
+            config = ProviderConfig.model_validate(draft.config)
+        except ValidationError as exc:
+            return ImportCurlResult(provider=mask_paths(draft.config, draft.secret_paths), notes=draft.notes,
+                                    valid=False, errors=field_errors(exc))
+        saved = False
+        if command.save:
+            self.create_provider(config)
+            saved = True
+        return ImportCurlResult(provider=_public(config), notes=draft.notes, valid=True, saved=saved)
+
+    # ------------------------------------------------------------ consent
+
+    def consent(self, provider_id: str, phone: str) -> ConsentView:
+        provider = self._providers.get(provider_id)
+        number = _e164(phone)
+        record = self._consent.get(provider.id, number)
+        state = ConsentState(record["state"]) if record and record.get("state") else None
+        history = [_plain(entry) for entry in self._consent.history(provider.id, number)]
+        return ConsentView(provider=provider.id, phone=number, state=state,
+                           record=_plain(record) if record else None, history=history)
+
+    def set_consent(self, provider_id: str, phone: str, state: ConsentState) -> ConsentView:
+        provider = self._providers.get(provider_id)
+        number = _e164(phone)
+        self._consent.set(provider.id, number, state, "api")
+        logger.info("consent set", provider=provider.id, state=state.value)
+        return self.consent(provider.id, number)
+
+
+# ---------------------------------------------------------------- helpers of this module
+
+def _public(config: ProviderConfig) -> dict[str, Any]:
+    return split_secrets(config)[0]
+
+
+def _e164(phone: str) -> str:
+    try:
+        return to_e164(phone)
+    except ValueError as exc:
+        raise BadRequest(f"phone: {exc}") from None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _scrub(text: str | None, secrets: list[str]) -> str | None:
+    """A provider's answer with any of the provider's secrets in it masked (some echo the request)."""
+    if text is None:
+        return None
+    for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text[:BODY_EXCERPT_CHARS]
+
+
+def _check_result(check: str, outcome: HttpResponse | str, url: str, secrets: list[str], *, good: str, bad: str,
+                  any_answer_ok: bool = False) -> CheckResult:
+    if isinstance(outcome, str):
+        return CheckResult(ok=False, check=check, url=url, detail=_scrub(outcome, secrets) or "")
+    ok = any_answer_ok or 200 <= outcome.status_code < 300
+    detail = (good if ok else bad).format(code=outcome.status_code)
+    if not any_answer_ok and not ok and outcome.status_code in (401, 403):
+        detail += ": the credentials were refused"
+    return CheckResult(ok=ok, check=check, url=url, status_code=outcome.status_code,
+                       elapsed_ms=round(outcome.elapsed_s * 1000, 1), detail=detail)
+
+
+def field_errors(error: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic's errors as `loc` and `msg` only: the input, which may be a secret, is never repeated."""
+    return [{"loc": ".".join(str(part) for part in item["loc"]) or "body", "msg": item["msg"]}
+            for item in error.errors(include_url=False, include_input=False, include_context=False)]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(item) for item in value]
+    return value

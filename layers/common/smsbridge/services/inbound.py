@@ -1,0 +1,205 @@
+"""The `inbound` use case: verify a provider's webhook, then apply an inbound SMS (keywords, consent, replies) or a delivery receipt."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from smsbridge.adapters.consent import ConsentEvent, iso_utc
+from smsbridge.adapters.store import ProviderNotFound
+from smsbridge.core.consent import ConsentState
+from smsbridge.core.inbound_parse import (
+    PayloadError,
+    map_status_word,
+    parse_delivery_receipt,
+    parse_inbound_sms,
+)
+from smsbridge.core.keywords import KeywordKind, match_keyword, normalise_keyword
+from smsbridge.core.signatures import SignatureRefused, WebhookRequest, verify_webhook
+from smsbridge.models.message import MessageType, OutboundMessage, to_e164
+from smsbridge.models.provider import BasicAuth, ProviderConfig, TwilioInboundAuth
+from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
+from smsbridge.observability import logger, metrics
+
+# A receipt may move a message forward only: from these statuses to the receipt's.
+_MAY_BECOME = {
+    MessageStatus.SENT: {MessageStatus.QUEUED.value},
+    MessageStatus.DELIVERED: {MessageStatus.QUEUED.value, MessageStatus.SENT.value},
+    MessageStatus.FAILED: {MessageStatus.QUEUED.value, MessageStatus.SENT.value},
+}
+_STATE_OF = {KeywordKind.OPT_OUT: ConsentState.OPTED_OUT, KeywordKind.OPT_IN: ConsentState.OPTED_IN}
+_TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+class WebhookRefused(Exception):
+    """The webhook is answered with a 4xx; `message` is safe to show (no secret, no payload)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    status: int = 200
+    body: str | dict[str, Any] = field(default_factory=lambda: {"ok": True})
+    content_type: str = "application/json"
+
+
+class InboundService:
+    def __init__(self, *, providers, consent, queue, messages, inbox, events):
+        self._providers = providers
+        self._consent = consent
+        self._queue = queue
+        self._messages = messages
+        self._inbox = inbox
+        self._events = events
+
+    # ------------------------------------------------------------ inbound SMS
+
+    def receive_sms(self, provider_id: str, request: WebhookRequest, now: datetime) -> WebhookAnswer:
+        provider = self._provider(provider_id)
+        if provider.inbound is None:
+            raise WebhookRefused(404, f"provider {provider_id!r} takes no inbound messages (no `inbound` configuration)")
+        signed_at = self._verify(provider, request, now)
+        try:
+            sms = parse_inbound_sms(provider.inbound, request.body, request.query)
+        except PayloadError as exc:
+            raise WebhookRefused(400, str(exc)) from None
+        sender = _phone_or_raw(sms.sender)
+        event_at = sms.sent_at or signed_at or now
+        event_id = sms.provider_message_id or uuid.uuid4().hex
+        kind = match_keyword(sms.text, provider.inbound.keywords)
+        metrics.add_metric(name="InboundMessages", unit="Count", value=1)
+        if kind in _STATE_OF:
+            applied = self._consent.apply(ConsentEvent(
+                provider=provider.id, phone=sender, state=_STATE_OF[kind], event_at=event_at, source="sms",
+                keyword=normalise_keyword(sms.text).upper(), text=sms.text, event_id=event_id,
+                provider_event_id=sms.provider_message_id), now=now)
+            metrics.add_metric(name="OptOuts" if kind is KeywordKind.OPT_OUT else "OptIns", unit="Count", value=1)
+            logger.info("consent keyword received", extra={"provider": provider.id, "keyword": kind.value,
+                                                           "applied": applied.current, "duplicate": applied.duplicate})
+            if not applied.duplicate:
+                self._reply(provider, kind, sender, sms.recipient, event_id)
+        elif kind is KeywordKind.HELP:
+            logger.info("help keyword received", extra={"provider": provider.id})
+            self._reply(provider, kind, sender, sms.recipient, event_id)
+        else:
+            self._keep(provider, sender, sms.recipient, sms.text, sms.provider_message_id, event_at, now)
+        return _ok(provider)
+
+    def _reply(self, provider: ProviderConfig, kind: KeywordKind, sender: str, recipient: str | None,
+               event_id: str) -> None:
+        text = getattr(provider.inbound.replies, kind.value)
+        if not text:
+            return
+        try:
+            to = to_e164(sender)
+        except ValueError:
+            logger.warning("no auto-reply: the sender is not a phone number", extra={"provider": provider.id})
+            return
+        reply_from = recipient or provider.default_sender
+        if not reply_from:
+            # SPEC 2 makes a message without a sender MARKETING, which an opt-out blocks: say so.
+            logger.warning("auto-reply without a sender: it counts as MARKETING and may be blocked",
+                           extra={"provider": provider.id, "keyword": kind.value})
+        # The id is derived from the inbound event, so a webhook delivered twice queues one reply
+        # (the send path's idempotency drops the second).
+        reply_id = "reply-" + hashlib.sha256(f"{provider.id}#{event_id}#{kind.value}".encode()).hexdigest()[:40]
+        self._queue.enqueue(OutboundMessage(id=reply_id, provider=provider.id, to=to, text=text,
+                                            sender=reply_from[:64] if reply_from else None,
+                                            type=MessageType.NOTIFICATION))
+
+    def _keep(self, provider: ProviderConfig, sender: str, recipient: str | None, text: str,
+              provider_message_id: str | None, event_at: datetime, now: datetime) -> None:
+        item_id = f"{provider.id}#{provider_message_id}" if provider_message_id else f"{provider.id}#{uuid.uuid4().hex}"
+        detail = {"id": item_id, "provider": provider.id, "from": sender, "to": recipient, "text": text,
+                  "provider_message_id": provider_message_id, "sent_at": iso_utc(event_at),
+                  "received_at": iso_utc(now)}
+        if self._inbox.add(detail, now):
+            self._events.publish_inbound(detail)
+            logger.info("inbound message stored and published", extra={"provider": provider.id, "id": item_id})
+        else:
+            logger.info("inbound message seen before: not published again", extra={"provider": provider.id})
+
+    # ------------------------------------------------------------ delivery receipts
+
+    def receive_status(self, provider_id: str, request: WebhookRequest, now: datetime) -> WebhookAnswer:
+        provider = self._provider(provider_id)
+        if provider.status is None:
+            raise WebhookRefused(404, f"provider {provider_id!r} takes no delivery receipts (no `status` configuration)")
+        if provider.inbound is None:
+            raise WebhookRefused(404, f"provider {provider_id!r} has no `inbound.auth` to check receipts with")
+        self._verify(provider, request, now)
+        try:
+            receipt = parse_delivery_receipt(provider.status, provider.inbound.format, request.body, request.query)
+        except PayloadError as exc:
+            raise WebhookRefused(400, str(exc)) from None
+        status = map_status_word(provider.status, receipt.status_word)
+        if status is None:
+            # Answered 2xx all the same: a provider retries anything else, and retrying will not help.
+            logger.info("delivery receipt with an unmapped status word: ignored", extra={"provider": provider.id})
+            return _ok(provider, note="status word not in status.map: ignored")
+        message_id = self._messages.find_by_provider_message_id(provider.id, receipt.provider_message_id)
+        if message_id is None:
+            logger.info("delivery receipt for an unknown message: ignored", extra={"provider": provider.id})
+            return _ok(provider, note="unknown message id: ignored")
+        target = MessageStatus(status)
+        reason = f"delivery receipt: {receipt.status_word}"[:200]
+        if receipt.error:
+            reason += f" ({receipt.error[:200]})"
+        if receipt.reported_at:
+            reason += f" at {iso_utc(receipt.reported_at)}"
+        change = StatusChange(status=target, at=now.isoformat(), reason=reason,
+                              answer=ProviderAnswer(message_id=receipt.provider_message_id[:200]))
+        applied = self._messages.record(message_id, change, apply_if_status_in=_MAY_BECOME[target])
+        metrics.add_metric(name="DeliveryReceipts", unit="Count", value=1)
+        logger.info("delivery receipt recorded", extra={"provider": provider.id, "message_id": message_id,
+                                                        "status": target.value, "applied": applied})
+        return _ok(provider) if applied else _ok(provider, note="recorded in the history; the status does not move back")
+
+    # ------------------------------------------------------------ shared
+
+    def _provider(self, provider_id: str) -> ProviderConfig:
+        try:
+            return self._providers.get(provider_id)
+        except ProviderNotFound:
+            raise WebhookRefused(404, f"no provider {provider_id!r}") from None
+        except ValidationError:
+            # A stored configuration that no longer validates: the webhook cannot be checked.
+            logger.exception("stored provider configuration is invalid", extra={"provider": provider_id})
+            raise WebhookRefused(404, f"provider {provider_id!r} is not usable") from None
+
+    def _verify(self, provider: ProviderConfig, request: WebhookRequest, now: datetime) -> datetime | None:
+        auth = provider.inbound.auth
+        fallback = provider.auth.password.get_secret_value() if isinstance(provider.auth, BasicAuth) else None
+        try:
+            return verify_webhook(auth, request, now, public_url=provider.inbound.public_url, fallback_secret=fallback)
+        except SignatureRefused as exc:
+            metrics.add_metric(name="WebhooksRefused", unit="Count", value=1)
+            logger.warning("webhook refused", extra={"provider": provider.id, "reason": exc.reason})
+            raise WebhookRefused(exc.status, exc.reason) from None
+
+
+def _phone_or_raw(number: str) -> str:
+    """E.164 when the sender is a phone number (so that it meets the send path's `to`), as given otherwise."""
+    try:
+        return to_e164(number)
+    except ValueError:
+        return number[:64]
+
+
+def _ok(provider: ProviderConfig, note: str | None = None) -> WebhookAnswer:
+    if isinstance(provider.inbound.auth if provider.inbound else None, TwilioInboundAuth):
+        # Twilio reads the answer as TwiML: an empty Response sends nothing back by itself.
+        return WebhookAnswer(body=_TWIML_EMPTY, content_type="text/xml")
+    return WebhookAnswer(body={"ok": True, "note": note} if note else {"ok": True})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
