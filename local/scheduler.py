@@ -58,13 +58,19 @@ class CronSchedule:
     def _parse(field: str, bounds: tuple[int, int], names: dict[str, int] | None) -> set[int] | None:
         if field in ("*", "?"):
             return None
-        if any(c in field for c in "LW#"):
+        if names:
+            for name, value in names.items():
+                field = re.sub(rf"\b{name}\b", str(value), field, flags=re.IGNORECASE)
+        if any(c in field.upper() for c in "LW#"):
             raise UnsupportedSchedule(f"cron field {field!r}: L, W and # are not supported locally")
         low, high = bounds
         values: set[int] = set()
 
         def number(text: str) -> int:
-            return names[text.upper()] if names and text.upper() in names else int(text)
+            try:
+                return int(text)
+            except ValueError:
+                raise UnsupportedSchedule(f"cron field {field!r}: {text!r} is not a number") from None
 
         for part in field.split(","):
             part, _, step_text = part.partition("/")
@@ -76,6 +82,8 @@ class CronSchedule:
             else:
                 start = number(part)
                 end = high if step_text else start
+            if not (low <= start <= high and low <= end <= high) or step < 1:
+                raise UnsupportedSchedule(f"cron field {field!r}: out of {low}-{high}")
             values.update(range(start, end + 1, step))
         return values
 

@@ -1,0 +1,229 @@
+"""`python -m local.demo` (`make demo`): a scripted scenario against a fresh local stack, through
+public interfaces only (the API, the queue, the sandbox provider); prints each step's result and
+exits non-zero if any step failed.
+
+A step is a function decorated with `@step("what a user would check")`: it gets the `Scenario`,
+does what a user would do, and returns a one-line detail, or raises (`assert` is fine) to fail.
+Steps run in the order they are declared; add yours at the end of the list, grouped by topic.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from local.runtime import LocalRuntime, LocalSettings, configure_logging
+from local.template import load_document
+
+PHONE = "+33612345678"
+
+
+class StepFailed(AssertionError):
+    pass
+
+
+@dataclass
+class Scenario:
+    """The running stack, and what the steps hand on to each other (ids, texts)."""
+
+    runtime: LocalRuntime
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def api(self) -> str:
+        return self.runtime.api_url
+
+    @property
+    def sandbox(self) -> str:
+        return self.runtime.sandbox_url
+
+    def post(self, path: str, payload: Any, *, base: str | None = None) -> requests.Response:
+        return requests.post((base or self.api) + path, json=payload, timeout=30)
+
+    def get(self, path: str, *, base: str | None = None, **params: Any) -> requests.Response:
+        return requests.get((base or self.api) + path, params=params, timeout=30)
+
+    def inbox(self, **filters: str) -> list[dict[str, Any]]:
+        return self.get("/api/inbox", base=self.sandbox, **filters).json()
+
+    def message(self, message_id: str) -> dict[str, Any]:
+        return self.get(f"/messages/{message_id}").json()
+
+    def sqs(self) -> Any:
+        return self.runtime.session().client("sqs")
+
+    def outbound_queue(self) -> str:
+        return next(iter(self.runtime.source_queues.values()))
+
+    def dead_letter_queue(self) -> str:
+        return next(iter(self.runtime.dead_letter_queues.values()))
+
+    @staticmethod
+    def wait_for(condition: Callable[[], Any], *, timeout_s: float = 20, what: str = "it") -> Any:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise StepFailed(f"no {what} after {timeout_s:g} s")
+            time.sleep(0.25)
+
+
+@dataclass
+class Step:
+    title: str
+    run: Callable[[Scenario], str]
+
+
+STEPS: list[Step] = []
+
+
+def step(title: str) -> Callable[[Callable[[Scenario], str]], Callable[[Scenario], str]]:
+    def register(function: Callable[[Scenario], str]) -> Callable[[Scenario], str]:
+        STEPS.append(Step(title, function))
+        return function
+
+    return register
+
+
+# ---------------------------------------------------------------- sending
+
+@step("Send a notification with POST /messages")
+def send_notification(s: Scenario) -> str:
+    text = f"Your code is {uuid.uuid4().int % 10000:04d}"
+    answer = s.post("/messages", {"to": PHONE, "text": text, "type": "NOTIFICATION"})
+    assert answer.status_code == 202, f"{answer.status_code} {answer.text}"
+    s.notes["notification"] = {"id": answer.json()["id"], "text": text}
+    return f"202, id {answer.json()['id']}"
+
+
+@step("The notification reaches the sandbox inbox")
+def notification_arrives(s: Scenario) -> str:
+    note = s.notes["notification"]
+    [received] = s.wait_for(lambda: s.inbox(text=note["text"]), what="SMS in the inbox")
+    note["provider_id"] = received["id"]
+    return f"{received['id']} to {received['to']} from {received['from']}"
+
+
+@step("GET /messages/{id} shows it sent, with its history")
+def notification_sent(s: Scenario) -> str:
+    note = s.notes["notification"]
+    view = s.wait_for(lambda: (v := s.message(note["id"])).get("status") == "sent" and v, what="status sent")
+    return "history: " + " → ".join(h["status"] for h in view["history"])
+
+
+@step("A unicode message arrives intact")
+def unicode_message(s: Scenario) -> str:
+    text = f"Rendez-vous à 18h ✓ «salle 2» 🎉 {uuid.uuid4().hex[:6]}"
+    answer = s.post("/messages", {"to": PHONE, "text": text})
+    assert answer.status_code == 202, f"{answer.status_code} {answer.text}"
+    [received] = s.wait_for(lambda: s.inbox(text=text), what="unicode SMS in the inbox")
+    view = s.wait_for(lambda: (v := s.message(answer.json()["id"])).get("status") == "sent" and v,
+                      what="status sent")
+    return f"{received['text']!r}, {view.get('segments')} segment(s), unicode={view.get('is_unicode')}"
+
+
+@step("A message put straight on the queue with boto3 is delivered")
+def queued_with_boto3(s: Scenario) -> str:
+    message_id = f"demo-{uuid.uuid4()}"
+    text = f"Queued by an application {message_id[-6:]}"
+    s.sqs().send_message(QueueUrl=s.outbound_queue(),
+                         MessageBody=json.dumps({"id": message_id, "to": PHONE, "text": text}))
+    s.wait_for(lambda: s.inbox(text=text), what="SMS in the inbox")
+    s.wait_for(lambda: s.message(message_id).get("status") == "sent", what="status sent")
+    return f"id {message_id}: sent"
+
+
+@step("A malformed queue body ends in the dead-letter queue with its reason")
+def malformed_body(s: Scenario) -> str:
+    body = f"this is not JSON {uuid.uuid4().hex[:6]}"
+    s.sqs().send_message(QueueUrl=s.outbound_queue(), MessageBody=body)
+
+    def dead_letter() -> dict[str, Any] | None:
+        answer = s.sqs().receive_message(QueueUrl=s.dead_letter_queue(), MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                         VisibilityTimeout=0, MessageAttributeNames=["All"])
+        return next((m for m in answer.get("Messages", []) if m["Body"] == body), None)
+
+    dead = s.wait_for(dead_letter, what="dead letter")
+    reason = dead.get("MessageAttributes", {}).get("reason", {}).get("StringValue")
+    assert reason, "the dead letter carries a reason"
+    return f"reason: {reason[:70]}"
+
+
+# ---------------------------------------------------------------- running the scenario
+
+@dataclass
+class Result:
+    number: int
+    title: str
+    ok: bool
+    seconds: float
+    detail: str
+
+
+def run_steps(scenario: Scenario, steps: list[Step], *, out: Any = sys.stdout) -> list[Result]:
+    results = []
+    for number, current in enumerate(steps, 1):
+        started = time.perf_counter()
+        try:
+            detail, ok = current.run(scenario) or "", True
+        except Exception as exc:  # noqa: BLE001 - a failed step is reported, and the next one runs
+            detail, ok = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, False
+            logging.getLogger("local.demo").debug("step %d failed\n%s", number, traceback.format_exc())
+        result = Result(number, current.title, ok, time.perf_counter() - started, detail)
+        results.append(result)
+        print(f"  {'ok  ' if ok else 'FAIL'} {number:>2}. {current.title} ({result.seconds:.1f} s)", file=out, flush=True)
+    return results
+
+
+def table(results: list[Result]) -> str:
+    width = max(len(r.title) for r in results)
+    lines = [f"{'#':>3}  {'step':<{width}}  result  time    detail", "-" * (width + 60)]
+    for r in results:
+        lines.append(f"{r.number:>3}  {r.title:<{width}}  {'ok' if r.ok else 'FAILED':<6}  {r.seconds:>4.1f} s  "
+                     f"{r.detail[:160]}")
+    failed = sum(1 for r in results if not r.ok)
+    lines.append("")
+    lines.append(f"{len(results) - failed}/{len(results)} steps passed" + (f", {failed} failed" if failed else ""))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", action="store_true", help="show the runtime's and the functions' logs")
+    args = parser.parse_args(argv)
+    configure_logging()
+    if not args.verbose:
+        logging.getLogger().setLevel(logging.WARNING)
+    settings = LocalSettings.free_ports(pollers=True, schedules=False)
+    if "LogLevel" in (load_document(settings.template).get("Parameters") or {}) and not args.verbose:
+        settings.parameter_overrides["LogLevel"] = "ERROR"  # the functions' own logs
+    print("Starting a fresh local stack (moto, API, poller, sandbox provider) on free ports...", flush=True)
+    runtime = LocalRuntime(settings)
+    try:
+        runtime.start()
+    except Exception as exc:  # noqa: BLE001 - the demo's answer to anything is a clear failure
+        print(f"error: the local stack did not start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        print(f"Stack ready in {runtime.started_in_s:.1f} s: API {runtime.api_url}, sandbox {runtime.sandbox_url}\n",
+              flush=True)
+        results = run_steps(Scenario(runtime), STEPS)
+    finally:
+        runtime.stop()
+    print("\n" + table(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
