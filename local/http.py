@@ -22,6 +22,12 @@ class OneWriteRequestHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # the servers log what matters themselves
 
+    def finish(self) -> None:
+        try:
+            super().finish()  # flushes the buffered writer
+        except ConnectionError:
+            pass  # the client went away first (it timed out, or the sandbox dropped the connection)
+
 
 class PortInUse(RuntimeError):
     pass

@@ -14,7 +14,6 @@ import shlex
 import shutil
 import signal
 import sys
-import textwrap
 import threading
 import time
 from collections.abc import Mapping
@@ -107,6 +106,7 @@ def read_provider_files(folder: Path) -> list[dict[str, Any]]:
     file and every problem in it."""
     from pydantic import ValidationError
 
+    from smsbridge.core.presets import UnknownPreset
     from smsbridge.models.provider import ProviderConfig
 
     if not folder.is_dir():
@@ -119,6 +119,8 @@ def read_provider_files(folder: Path) -> list[dict[str, Any]]:
             raise ProviderFileError(f"{path}: not a JSON file: {exc}") from None
         try:
             ProviderConfig.model_validate(_with_preset(document))
+        except UnknownPreset as exc:
+            raise ProviderFileError(f"{path}: {exc}") from None
         except ValidationError as exc:
             problems = "\n".join(f"  - {'.'.join(str(p) for p in e['loc']) or '(document)'}: {e['msg']}"
                                  for e in exc.errors())
@@ -128,14 +130,10 @@ def read_provider_files(folder: Path) -> list[dict[str, Any]]:
 
 
 def _with_preset(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with its preset's defaults merged in, when the package knows presets."""
-    if not document.get("preset"):
-        return document
-    try:
-        from smsbridge.presets import apply_preset  # type: ignore[attr-defined]
-    except ImportError:
-        return document
-    return apply_preset(document)
+    """The document with its preset's defaults merged in (SPEC 3): its own fields win."""
+    from smsbridge.core.presets import resolve_preset
+
+    return resolve_preset(document)
 
 
 class LocalRuntime:
@@ -355,16 +353,18 @@ class LocalRuntime:
         for lid, url in addresses["dead_letter_queues"].items():
             line(f"DLQ {lid}", url)
         line("Emails sent (SES)", addresses["api_url"] + "/_local/emails")
+        api_routes = {r for f in addresses["functions"].values() for r in f["routes"]}
+        if "GET /swagger" in api_routes:
+            line("API docs", addresses["api_url"] + "/swagger")
         lines.append("")
         for name, function in addresses["functions"].items():
             triggers = [*function["routes"], *(f"SQS {q}" for q in function["queues"]),
                         *function["schedules"]]
-            wrapped = textwrap.wrap(", ".join(triggers) or "(no trigger)", 96 - width)
+            wrapped = _wrap_items(triggers or ["(no trigger)"], 96 - width)
             line(f"function {name}", wrapped[0])
             lines.extend(f"  {'':<{width}} {more}" for more in wrapped[1:])
         line("providers", ", ".join(addresses["providers"]))
         lines.append("")
-        api_routes = {r for f in addresses["functions"].values() for r in f["routes"]}
         sample = json.dumps(SAMPLE_MESSAGE)
         if "POST /messages" in api_routes:
             lines += ["Send an SMS:",
@@ -385,6 +385,19 @@ class LocalRuntime:
         return "\n".join(lines)
 
 
+def _wrap_items(items: list[str], width: int) -> list[str]:
+    """`items` joined with commas into lines of at most `width`, never breaking an item."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 2 + len(item) <= width:
+            lines[-1] += ", " + item
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(item)
+    return lines
+
+
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):
@@ -400,21 +413,27 @@ def main() -> int:
         return 2
     runtime = LocalRuntime(settings)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def request_stop(*_: object) -> None:
+        if stop.is_set():
+            os._exit(130)  # a second Ctrl-C: do not wait for a function that hangs
+        stop.set()
+
+    # Both set explicitly: a shell may start a background job with SIGINT ignored.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
     try:
         runtime.start()
     except (PortInUse, ProviderFileError, TemplateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
-    print("\n" + runtime.banner() + "\n", flush=True)
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    if not stop.is_set():
+        print("\n" + runtime.banner() + "\n", flush=True)
+    stop.wait()
     print("Stopping...", flush=True)
+    started = time.perf_counter()
     runtime.stop()
+    print(f"Stopped in {time.perf_counter() - started:.1f} s.", flush=True)
     return 0
 
 

@@ -26,9 +26,8 @@ from smsbridge.models.api import (
     TestSendResult,
 )
 from smsbridge.models.message import OutboundMessage
-from smsbridge.models.provider import ProviderConfig
 from smsbridge.observability import logger
-from smsbridge.services.admin import BadRequest, Conflict, NotFound, field_errors
+from smsbridge.services.admin import BadRequest, Conflict, NotFound, ProviderDocument, field_errors
 from smsbridge.wiring import admin_service
 
 API_TITLE = "SMS Bridge admin API"
@@ -68,7 +67,7 @@ def list_providers() -> ProviderList:
 
 @app.post("/providers", summary="Create a provider", responses={201: {"description": "created"}, 409: {
     "description": "exists already"}, **ERRORS})
-def create_provider(config: Annotated[ProviderConfig, Body()]) -> Response[dict[str, Any]]:
+def create_provider(config: Annotated[ProviderDocument, Body()]) -> Response[dict[str, Any]]:
     return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, admin_service().create_provider(config))
 
 
@@ -84,7 +83,7 @@ def get_provider(provider: ProviderId) -> dict[str, Any]:
 
 @app.put("/providers/<provider>", summary="Create or replace a provider; a secret given as the mask is kept",
          responses=ERRORS)
-def put_provider(provider: ProviderId, config: Annotated[ProviderConfig, Body()]) -> Response[dict[str, Any]]:
+def put_provider(provider: ProviderId, config: Annotated[ProviderDocument, Body()]) -> Response[dict[str, Any]]:
     document, created = admin_service().replace_provider(provider, config)
     return Response(HTTPStatus.CREATED if created else HTTPStatus.OK, content_types.APPLICATION_JSON, document)
 

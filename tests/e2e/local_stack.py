@@ -2,8 +2,14 @@
 does with them (HTTP to the API and the sandbox, boto3 to the AWS endpoint)."""
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +17,9 @@ from typing import Any
 import boto3
 import pytest
 import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60
 
 
 @dataclass
@@ -68,3 +77,33 @@ def wait_for(condition: Callable[[], Any], *, timeout_s: float, every_s: float =
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s} s waiting for {what} (last value: {value!r})")
         time.sleep(every_s)
+
+
+@contextmanager
+def running_runtime(folder: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[LocalStack]:
+    """`python -m local.runtime` on free ports, as a user starts it; stopped with SIGTERM."""
+    ready_file, log_path = folder / "ready.json", folder / "runtime.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SMSBRIDGE_"))}
+    env.update({"SMSBRIDGE_API_PORT": "0", "SMSBRIDGE_SANDBOX_PORT": "0", "SMSBRIDGE_AWS_PORT": "0",
+                "SMSBRIDGE_READY_FILE": str(ready_file), "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "local.runtime"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not ready_file.exists():
+            if process.poll() is not None:
+                pytest.fail(f"the local runtime exited with {process.returncode}:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the local runtime was not ready in {START_TIMEOUT_S} s:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield LocalStack(addresses=json.loads(ready_file.read_text()), log_path=log_path)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if os.environ.get("SMSBRIDGE_E2E_SHOW_LOG"):
+            print(log_path.read_text(errors="replace"))

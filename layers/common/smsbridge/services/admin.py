@@ -5,10 +5,10 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import ValidationError
+from pydantic import BeforeValidator, ValidationError
 
 from smsbridge.adapters.http import RequestNotSendable, TransportError
 from smsbridge.adapters.oauth_tokens import TokenUnavailable
@@ -18,6 +18,7 @@ from smsbridge.core.classify import Outcome, classify_response
 from smsbridge.core.consent import ConsentState, consent_block_reason
 from smsbridge.core.curl import CurlError, curl_command, mask_paths, masked_request, provider_draft
 from smsbridge.core.encoding import encoding_of
+from smsbridge.core.presets import resolve_preset
 from smsbridge.core.render import RenderError, render_request
 from smsbridge.core.secrets import MASK, join_secrets, split_secrets
 from smsbridge.models.api import (
@@ -37,6 +38,11 @@ from smsbridge.models.wire import HttpRequest, HttpResponse
 from smsbridge.observability import logger
 
 BODY_EXCERPT_CHARS = 500
+
+# A provider document as the API takes it on create and replace: a `preset` it names is merged
+# in before validation (SPEC 3), so what is stored is the whole configuration, `preset` kept as
+# a record of where it started; an unknown preset is a validation error listing the known ones.
+ProviderDocument = Annotated[ProviderConfig, BeforeValidator(resolve_preset)]
 
 
 class BadRequest(ValueError):

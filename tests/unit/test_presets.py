@@ -1,0 +1,264 @@
+"""Provider presets: shipped data, valid once the user's secrets are given, merged key by key, rendered as documented."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from importlib.resources import files
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from pydantic import ValidationError
+
+from smsbridge.core.presets import UnknownPreset, available_presets, load_preset, merge_over, resolve_preset
+from smsbridge.core.render import render_request
+from smsbridge.models.message import OutboundMessage
+from smsbridge.models.provider import ProviderConfig
+
+NOW = datetime(2026, 11, 21, 10, 30, 5, tzinfo=timezone.utc)
+REQUIRED_PRESETS = {"twilio", "vonage", "plivo", "sinch", "infobip", "messagebird", "telnyx", "clickatell",
+                    "bulksms", "textlocal", "msg91", "ino-cx"}
+
+# What a user adds to a preset, and nothing more: the id and the secrets the preset leaves out.
+MINIMAL_DOCUMENTS: dict[str, dict[str, Any]] = {
+    "twilio": {"auth": {"username": "AC0123456789abcdef", "password": "auth-token"}},
+    "vonage": {"auth": {"username": "abcd1234", "password": "api-secret"}, "inbound": {"auth": {"token": "hook"}}},
+    "plivo": {"auth": {"username": "MAXXXXXXXXXXXXXXXXXX", "password": "auth-token"},
+              "inbound": {"auth": {"token": "hook"}}},
+    "sinch": {"auth": {"token": "api-token"}, "inbound": {"auth": {"username": "sinch", "password": "callback"}}},
+    "infobip": {"auth": {"token": "api-key"}, "inbound": {"auth": {"token": "hook"}}},
+    "messagebird": {"auth": {"token": "access-key"}, "inbound": {"auth": {"token": "hook"}}},
+    "telnyx": {"auth": {"token": "api-key"}, "inbound": {"auth": {"token": "hook"}}},
+    "clickatell": {"auth": {"token": "api-key"}},
+    "bulksms": {"auth": {"username": "token-id", "password": "token-secret"}, "inbound": {"auth": {"token": "hook"}}},
+    "textlocal": {"auth": {"token": "api-key"}, "inbound": {"auth": {"token": "hook"}}},
+    "msg91": {"auth": {"token": "authkey"}},
+    "ino-cx": {"auth": {"token": "api-token"}},
+}
+
+
+def configured(name: str, **changes: Any) -> ProviderConfig:
+    document = merge_over({"id": "p", "preset": name, **MINIMAL_DOCUMENTS[name]}, changes)
+    return ProviderConfig.model_validate(resolve_preset(document))
+
+
+def message(text: str = "Your code is 1234", **fields: Any) -> OutboundMessage:
+    return OutboundMessage(id="msg-1", to="+33612345678", text=text, sender="ACME", **fields)
+
+
+def rendered_json(name: str, msg: OutboundMessage | None = None) -> Any:
+    return json.loads(render_request(configured(name), [msg or message()], NOW).body)
+
+
+def rendered_form(name: str) -> dict[str, str]:
+    return dict(parse_qsl(render_request(configured(name), [message()], NOW).body.decode()))
+
+
+# ---------------------------------------------------------------- the shipped data
+
+def test_every_required_provider_has_a_preset() -> None:
+    assert REQUIRED_PRESETS <= set(available_presets())
+
+
+def test_every_preset_has_a_minimal_document_in_these_tests() -> None:
+    assert set(available_presets()) == set(MINIMAL_DOCUMENTS)
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_PRESETS))
+def test_every_preset_file_is_a_json_object_naming_its_sources(name: str) -> None:
+    raw = json.loads((files("smsbridge") / "presets" / f"{name}.json").read_text(encoding="utf-8"))
+
+    assert isinstance(raw, dict)
+    assert raw["_source"], "a preset says which documentation it follows"
+    assert "id" not in raw and "preset" not in raw, "the id and the preset name are the user's"
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_PRESETS))
+def test_given_a_preset_with_only_the_users_secrets_when_validated_then_it_is_a_provider(name: str) -> None:
+    config = configured(name)
+
+    assert config.preset == name
+    assert config.request.url.startswith("https://")
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_PRESETS))
+def test_given_a_preset_without_the_users_secrets_when_validated_then_the_error_names_the_auth(name: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        ProviderConfig.model_validate(resolve_preset({"id": "p", "preset": name}))
+
+    assert any(e["loc"][0] == "auth" for e in error.value.errors())
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_PRESETS))
+def test_a_preset_holds_no_secret_value(name: str) -> None:
+    preset = load_preset(name)
+
+    for part in (preset.get("auth", {}), (preset.get("inbound") or {}).get("auth", {})):
+        assert not {"password", "token", "secret", "client_secret", "private_key"} & set(part)
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED_PRESETS))
+def test_every_preset_renders_a_sample_message(name: str) -> None:
+    request = render_request(configured(name), [message(template_id="1107161234567890")], NOW)
+
+    assert request.method == "POST" and request.body
+
+
+# ---------------------------------------------------------------- merging
+
+def test_given_nested_objects_when_merged_then_they_merge_key_by_key() -> None:
+    merged = merge_over({"a": {"b": 1, "c": {"d": 2, "e": 3}}, "f": 4}, {"a": {"c": {"d": 20}}, "g": 5})
+
+    assert merged == {"a": {"b": 1, "c": {"d": 20, "e": 3}}, "f": 4, "g": 5}
+
+
+def test_given_a_list_when_merged_then_it_replaces_the_presets_list() -> None:
+    assert merge_over({"to": ["{{to}}"], "x": 1}, {"to": ["+1", "+2"]}) == {"to": ["+1", "+2"], "x": 1}
+
+
+def test_given_a_scalar_or_null_when_merged_then_it_replaces_even_an_object() -> None:
+    assert merge_over({"balance": {"url": "u"}, "n": 1}, {"balance": None, "n": "two"}) == {"balance": None, "n": "two"}
+
+
+def test_given_a_preset_when_resolved_then_the_users_fields_win_and_the_preset_name_is_kept() -> None:
+    document = {"id": "tw", "preset": "twilio",
+                "request": {"url": "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json"},
+                "status": {"map": {"sent": "delivered"}}}
+
+    resolved = resolve_preset(document)
+
+    assert resolved["preset"] == "twilio"
+    assert resolved["request"]["url"].endswith("/AC1/Messages.json")
+    assert resolved["request"]["content_type"] == "form"  # from the preset
+    assert resolved["status"]["map"]["sent"] == "delivered" and resolved["status"]["map"]["failed"] == "failed"
+
+
+def test_given_a_resolved_document_when_changed_then_the_shipped_preset_is_untouched() -> None:
+    resolve_preset({"id": "tw", "preset": "twilio"})["request"]["body"]["To"] = "changed"
+
+    assert load_preset("twilio")["request"]["body"]["To"] == "{{to}}"
+
+
+def test_given_no_preset_when_resolved_then_the_document_is_unchanged() -> None:
+    document = {"id": "x", "request": {"url": "https://sms.example.com"}}
+
+    assert resolve_preset(document) == document
+
+
+def test_given_an_unknown_preset_when_resolved_then_a_value_error_lists_the_available_ones() -> None:
+    with pytest.raises(UnknownPreset) as error:
+        resolve_preset({"id": "x", "preset": "no-such-provider"})
+
+    assert isinstance(error.value, ValueError)
+    assert "no-such-provider" in str(error.value)
+    assert all(name in str(error.value) for name in ("twilio", "vonage", "ino-cx"))
+
+
+def test_a_documentation_key_of_a_preset_file_never_reaches_the_configuration() -> None:
+    assert not [key for name in available_presets() for key in load_preset(name) if key.startswith("_")]
+
+
+# ---------------------------------------------------------------- rendered as each provider documents
+
+def test_twilio_sends_a_form_with_to_from_body_to_the_account_messages_resource() -> None:
+    request = render_request(configured("twilio"), [message()], NOW)
+
+    assert urlsplit(request.url).path == "/2010-04-01/Accounts/ACCOUNT_SID/Messages.json"
+    assert rendered_form("twilio") == {"To": "+33612345678", "From": "ACME", "Body": "Your code is 1234"}
+
+
+def test_vonage_sends_a_form_with_to_from_text_and_the_number_without_plus() -> None:
+    form = rendered_form("vonage")
+
+    assert form["to"] == "33612345678" and form["from"] == "ACME" and form["text"] == "Your code is 1234"
+
+
+def test_plivo_sends_src_dst_text() -> None:
+    assert rendered_json("plivo") == {"src": "ACME", "dst": "33612345678", "text": "Your code is 1234"}
+
+
+def test_sinch_sends_a_batch_with_to_as_a_list() -> None:
+    body = rendered_json("sinch")
+
+    assert body["to"] == ["+33612345678"] and body["from"] == "ACME" and body["body"] == "Your code is 1234"
+
+
+def test_infobip_sends_messages_with_destinations() -> None:
+    body = rendered_json("infobip")
+
+    assert body["messages"][0]["destinations"][0]["to"] == "33612345678"
+    assert body["messages"][0]["text"] == "Your code is 1234" and body["messages"][0]["from"] == "ACME"
+
+
+def test_messagebird_sends_originator_recipients_body() -> None:
+    body = rendered_json("messagebird")
+
+    assert (body["originator"], body["recipients"], body["body"]) == ("ACME", ["33612345678"], "Your code is 1234")
+
+
+def test_telnyx_sends_from_to_text() -> None:
+    assert rendered_json("telnyx") == {"from": "ACME", "to": "+33612345678", "text": "Your code is 1234"}
+
+
+def test_clickatell_sends_messages_on_the_sms_channel() -> None:
+    body = rendered_json("clickatell")
+
+    assert body["messages"][0] == {"channel": "sms", "to": "33612345678", "content": "Your code is 1234",
+                                   "clientMessageId": "msg-1"}
+
+
+def test_bulksms_sends_to_from_body() -> None:
+    body = rendered_json("bulksms")
+
+    assert (body["to"], body["from"], body["body"]) == ("+33612345678", "ACME", "Your code is 1234")
+
+
+def test_textlocal_sends_numbers_sender_message_and_the_api_key_as_apikey() -> None:
+    config = configured("textlocal")
+    form = rendered_form("textlocal")
+
+    assert (form["numbers"], form["sender"], form["message"]) == ("33612345678", "ACME", "Your code is 1234")
+    assert config.auth.query == "apikey"
+
+
+def test_msg91_sends_the_template_id_and_the_recipient() -> None:
+    body = rendered_json("msg91", message(template_id="1107161234567890"))
+
+    assert body["template_id"] == "1107161234567890"
+    assert body["recipients"][0]["mobiles"] == "33612345678"
+
+
+def test_ino_cx_sends_exactly_its_seven_fields_with_typed_unicode_flag_and_credits() -> None:
+    body = rendered_json("ino-cx", message("Crème brûlée ☕", type="NOTIFICATION"))
+
+    assert set(body) == {"type", "sender", "to", "retId", "isUnicode", "text", "credits"}
+    assert body == {"type": "NOTIFICATION", "sender": "ACME", "to": "+33612345678", "retId": "msg-1",
+                    "isUnicode": True, "text": "Crème brûlée ☕", "credits": 1}
+    assert isinstance(body["credits"], int) and not isinstance(body["credits"], bool)
+
+
+def test_twilio_checks_inbound_signatures_and_maps_its_status_words() -> None:
+    config = configured("twilio")
+
+    assert config.inbound.auth.type == "twilio"
+    assert config.inbound.fields == {"from": "From", "to": "To", "text": "Body", "id": "MessageSid"}
+    assert config.status.map["undelivered"] == "failed" and config.status.map["delivered"] == "delivered"
+
+
+# ---------------------------------------------------------------- the local runtime's provider files
+
+def test_given_a_provider_file_naming_a_preset_when_read_then_it_validates(tmp_path) -> None:
+    from local.runtime import read_provider_files
+
+    (tmp_path / "tw.json").write_text(json.dumps({"id": "tw", "preset": "twilio", **MINIMAL_DOCUMENTS["twilio"]}))
+
+    assert [document["id"] for document in read_provider_files(tmp_path)] == ["tw"]
+
+
+def test_given_a_provider_file_naming_an_unknown_preset_when_read_then_the_error_names_the_file(tmp_path) -> None:
+    from local.runtime import ProviderFileError, read_provider_files
+
+    (tmp_path / "x.json").write_text(json.dumps({"id": "x", "preset": "nope"}))
+
+    with pytest.raises(ProviderFileError, match=r"x\.json: unknown preset 'nope'"):
+        read_provider_files(tmp_path)
