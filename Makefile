@@ -2,8 +2,6 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# The Lambda runtime is Python 3.13. It may not be on PATH (pyenv keeps it aside):
-# look on PATH first, then in pyenv's versions.
 # The Lambda runtime is Python 3.13. It may not be on PATH (pyenv keeps it aside, and its
 # shim fails when 3.13 is not the selected version): take the first candidate that runs.
 PYTHON313 ?= $(shell for p in $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 \

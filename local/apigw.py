@@ -241,9 +241,6 @@ def json_response(status: int, payload: Any) -> Response:
 
 # ---------------------------------------------------------------- the app
 
-ControlRoute = Callable[[Request, dict[str, str]], Response]
-
-
 class LocalApiGateway:
     """The WSGI app: template routes first, then the local control routes under `/_local/`."""
 

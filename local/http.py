@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import socket
 import threading
 from typing import Any
 
@@ -33,19 +34,29 @@ class PortInUse(RuntimeError):
     pass
 
 
+def _check_free(host: str, port: int, name: str, env_var: str | None) -> None:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server binds
+    try:
+        probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            hint = f" (set {env_var} to use another port)" if env_var else ""
+            raise PortInUse(f"{name}: port {port} on {host} is already in use{hint}") from None
+        raise
+    finally:
+        probe.close()
+
+
 class LoopbackServer:
     """A WSGI app served on 127.0.0.1 in a daemon thread; port 0 picks a free port."""
 
     def __init__(self, app: Any, port: int, *, name: str, host: str = "127.0.0.1",
                  request_handler: type[WSGIRequestHandler] = OneWriteRequestHandler, env_var: str | None = None):
         self.name = name
-        try:
-            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=request_handler)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                hint = f" (set {env_var} to use another port)" if env_var else ""
-                raise PortInUse(f"{name}: port {port} on {host} is already in use{hint}") from None
-            raise
+        if port:
+            _check_free(host, port, name, env_var)  # werkzeug would sys.exit() on a port in use
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=request_handler)
         self._server.daemon_threads = True
         self.host, self.port = self._server.server_address[:2]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},

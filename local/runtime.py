@@ -26,7 +26,6 @@ from local.aws import DUMMY_CREDENTIALS, EndpointSession, MotoServer, sent_email
 from local.functions import FunctionHost, apply_environment, environment_of, restore_environment
 from local.http import LoopbackServer, PortInUse
 from local.poller import SqsEventSourceMapping, mappings_for
-from local.sandbox import provider_document
 from local.sandbox.server import SandboxProvider
 from local.scheduler import Scheduler
 from local.template import (
@@ -255,7 +254,6 @@ class LocalRuntime:
         self._api = LoopbackServer(gateway, settings.api_port, name="API", env_var="SMSBRIDGE_API_PORT")
         self.sandbox = SandboxProvider(bridge_url=self._api.url)
         self.sandbox.serve(settings.sandbox_port)
-        self.sandbox.config = provider_document(self.sandbox.url)
 
         self._configure_providers(session)
 
@@ -283,7 +281,8 @@ class LocalRuntime:
                 documents[0] = {**documents[0], "default": False}
                 log.info("a provider file is marked default: the sandbox provider is not")
             documents.extend(files)
-        settings = get_settings()  # from the environment just set: what the functions will read
+        get_settings.cache_clear()  # read again from the environment just set: what the functions will see
+        settings = get_settings()
         store = ProviderStore(settings.providers_table, settings.secret_prefix,
                               dynamodb=session.resource("dynamodb"), secretsmanager=session.client("secretsmanager"))
         for document in documents:

@@ -118,6 +118,8 @@ class SandboxProvider:
 
     def __init__(self, *, bridge_url: str | Callable[[], str] = "http://127.0.0.1:3000",
                  config: dict[str, Any] | None = None, balance: float = 1000.0):
+        # Without a configuration of its own, the sandbox's is provider.json, pointed at where it listens.
+        self._own_config = config is None
         self.config = config or provider_document()
         self._bridge_url = bridge_url
         self._lock = threading.Lock()
@@ -134,6 +136,8 @@ class SandboxProvider:
     def serve(self, port: int = 4010) -> LoopbackServer:
         """Bind 127.0.0.1:`port` (0: any free port); `start()` then serves."""
         self._server = LoopbackServer(self, port, name="sandbox provider", env_var="SMSBRIDGE_SANDBOX_PORT")
+        if self._own_config:
+            self.config = provider_document(self._server.url)
         return self._server
 
     @property

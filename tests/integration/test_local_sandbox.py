@@ -49,7 +49,6 @@ def bridge() -> Iterator[BridgeStandIn]:
 def sandbox(bridge: BridgeStandIn) -> Iterator[SandboxProvider]:
     provider = SandboxProvider(bridge_url=bridge.server.url)
     provider.serve(0)
-    provider.config = provider_document(provider.url)
     provider.start()
     yield provider
     provider.stop()
