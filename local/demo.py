@@ -160,6 +160,109 @@ def malformed_body(s: Scenario) -> str:
     return f"reason: {reason[:70]}"
 
 
+# ---------------------------------------------------------------- delivery receipts
+
+@step("The sandbox's delivery receipt marks the notification delivered")
+def delivery_receipt(s: Scenario) -> str:
+    note = s.notes["notification"]
+    answer = s.post("/api/status", {"id": note["provider_id"], "status": "delivered"}, base=s.sandbox)
+    assert answer.status_code == 200, f"{answer.status_code} {answer.text}"
+    view = s.wait_for(lambda: (v := s.message(note["id"])).get("status") == "delivered" and v,
+                      what="status delivered")
+    return "history: " + " → ".join(h["status"] for h in view["history"])
+
+
+# ---------------------------------------------------------------- consent
+
+SHORTCODE = "+33757000000"
+SUBSCRIBER = "+33698765432"
+
+
+def _text_from_phone(s: Scenario, text: str) -> None:
+    """The sandbox sends an SMS from the subscriber to the bridge's /inbound/sandbox, signed."""
+    answer = s.post("/api/inbound", {"from": SUBSCRIBER, "to": SHORTCODE, "text": text}, base=s.sandbox)
+    assert answer.status_code == 200 and answer.json().get("bridge_status") == 200, answer.text
+
+
+def _consent_state(s: Scenario) -> str | None:
+    return s.get(f"/consent/sandbox/{SUBSCRIBER}").json().get("state")
+
+
+def _queue(s: Scenario, kind: str) -> str:
+    answer = s.post("/messages", {"to": SUBSCRIBER, "text": f"{kind} {uuid.uuid4().hex[:6]}", "type": kind,
+                                  "sender": "ACME"})
+    assert answer.status_code == 202, f"{answer.status_code} {answer.text}"
+    return answer.json()["id"]
+
+
+@step("'Stop.' texted from a phone opts it out, with a confirmation SMS")
+def stop_opts_out(s: Scenario) -> str:
+    _text_from_phone(s, "Stop.")
+    s.wait_for(lambda: _consent_state(s) == "opted_out", what="opted_out consent")
+    [reply] = s.wait_for(lambda: [m for m in s.inbox(to=SUBSCRIBER) if "unsubscribed" in m["text"]],
+                         what="opt-out confirmation in the inbox")
+    return f"consent opted_out; reply {reply['text'][:50]!r}"
+
+
+@step("MARKETING to the opted-out phone is blocked, NOTIFICATION is sent")
+def marketing_blocked(s: Scenario) -> str:
+    marketing, notification = _queue(s, "MARKETING"), _queue(s, "NOTIFICATION")
+    s.wait_for(lambda: s.message(marketing).get("status") == "blocked", what="MARKETING blocked")
+    s.wait_for(lambda: s.message(notification).get("status") == "sent", what="NOTIFICATION sent")
+    return "marketing blocked, notification sent"
+
+
+@step("'START' opts it back in, and marketing goes out again")
+def start_opts_in(s: Scenario) -> str:
+    _text_from_phone(s, "START")
+    s.wait_for(lambda: _consent_state(s) == "opted_in", what="opted_in consent")
+    marketing = _queue(s, "MARKETING")
+    s.wait_for(lambda: s.message(marketing).get("status") == "sent", what="MARKETING sent")
+    return "consent opted_in; marketing sent"
+
+
+@step("'HELP' gets the help reply")
+def help_reply(s: Scenario) -> str:
+    before = len(s.inbox(to=SUBSCRIBER))
+    _text_from_phone(s, "HELP")
+    replies = s.wait_for(lambda: s.inbox(to=SUBSCRIBER)[before:], what="help reply in the inbox")
+    return f"reply {replies[0]['text'][:50]!r}"
+
+
+# ---------------------------------------------------------------- balance
+
+def _balance_emails(s: Scenario) -> list[dict[str, Any]]:
+    return [e for e in s.get("/_local/emails").json() if "balance" in (e.get("subject") or "").lower()]
+
+
+def _set_balance_and_check(s: Scenario, balance: float) -> None:
+    answer = requests.put(s.sandbox + "/api/balance", json={"balance": balance}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    # `force`: check now, though the last check is recent.
+    answer = s.post("/_local/run/balance", {"force": True})
+    assert answer.status_code == 200, answer.text
+
+
+@step("A sandbox balance under its minimum sends one alert email")
+def low_balance_alert(s: Scenario) -> str:
+    before = len(_balance_emails(s))
+    _set_balance_and_check(s, 42)
+    _set_balance_and_check(s, 42)  # the same day again: no second email
+    emails = _balance_emails(s)[before:]
+    assert len(emails) == 1, f"{len(emails)} emails"
+    assert "sandbox" in emails[0]["subject"] and "42" in emails[0]["subject"], emails[0]["subject"]
+    s.notes["balance_emails"] = before + 1
+    return f"to {', '.join(emails[0]['destinations']['ToAddresses'])}: {emails[0]['subject']!r}"
+
+
+@step("Topping the balance up sends one 'recovered' email")
+def balance_recovered(s: Scenario) -> str:
+    _set_balance_and_check(s, 1000)
+    emails = _balance_emails(s)[s.notes["balance_emails"]:]
+    assert len(emails) == 1 and "recovered" in emails[0]["subject"].lower(), [e["subject"] for e in emails]
+    return repr(emails[0]["subject"])
+
+
 # ---------------------------------------------------------------- running the scenario
 
 @dataclass

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from smsbridge.adapters.http import RequestNotSendable, TransportError
 from smsbridge.adapters.oauth_tokens import TokenUnavailable
@@ -160,6 +161,8 @@ def _timeout_of(provider: ProviderConfig) -> float:
 def _publish(provider_id: str, balance: float, below: bool) -> None:
     """The balance as a CloudWatch metric with a `provider` dimension, flushed on its own so that
     providers' dimensions never mix with each other or with the run's other metrics."""
+    if is_metrics_disabled():  # single_metric prints even when POWERTOOLS_METRICS_DISABLED is set
+        return
     for name, value in ((BALANCE_METRIC, balance), (BELOW_METRIC, 1.0 if below else 0.0)):
         with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace,
                            default_dimensions={"service": metrics.service}) as metric:
