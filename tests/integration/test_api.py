@@ -5,16 +5,12 @@ import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from local.template import Template, create_resources
+from tests.support.stack import LambdaContext, Stack, moto_stack
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET_TOKEN = "tok-SECRET-8c1f2e"
 MASK = "**********"
 
@@ -33,19 +29,6 @@ def acme_provider(**changes: Any) -> dict[str, Any]:
     return provider
 
 
-class FakeContext:
-    function_name = "smsbridge-api-dev"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:smsbridge-api-dev"
-    memory_limit_in_mb = 512
-    aws_request_id = "test-request"
-    log_group_name = "/aws/lambda/smsbridge-api-dev"
-    log_stream_name = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 @dataclass
 class Answer:
     status: int
@@ -58,8 +41,7 @@ class Answer:
 
 @dataclass
 class Api:
-    session: Any
-    queue_url: str
+    stack: Stack
 
     def call(self, method: str, path: str, body: Any = None, *, raw: str | None = None,
              base64_body: bool = False, content_type: str = "application/json") -> Answer:
@@ -78,7 +60,7 @@ class Api:
                                "resourcePath": path, "identity": {"sourceIp": "127.0.0.1"}},
             "body": text, "isBase64Encoded": base64_body,
         }
-        answer = api_handler.lambda_handler(event, FakeContext())
+        answer = api_handler.lambda_handler(event, LambdaContext())
         body_text = answer["body"] or ""
         if answer.get("isBase64Encoded"):
             body_text = base64.b64decode(body_text).decode()
@@ -86,39 +68,13 @@ class Api:
         return Answer(answer["statusCode"], headers, body_text)
 
     def queued(self) -> list[dict[str, Any]]:
-        sqs = self.session.client("sqs")
-        answer = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-        return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
-
-
-def _clear_caches() -> None:
-    from smsbridge import settings, wiring
-
-    settings.get_settings.cache_clear()
-    for name in dir(wiring):
-        builder = getattr(wiring, name)
-        if hasattr(builder, "cache_clear"):
-            builder.cache_clear()
+        return self.stack.queued()
 
 
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "POWERTOOLS_METRICS_NAMESPACE": "SmsBridge"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        template = Template.load(ROOT / "template.yaml", endpoint_url="http://127.0.0.1:4566")
-        session = boto3.session.Session(region_name="us-east-1")
-        created = create_resources(template, session)
-        for name, value in template.function("ApiFunction").environment.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("OUTBOUND_QUEUE_URL", created.queues["OutboundQueue"])
-        monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", created.queues["DeadLetterQueue"])
-        monkeypatch.setenv("SMSBRIDGE_LOCAL", "true")  # the loopback provider of test-send is plain http
-        _clear_caches()
-        yield Api(session=session, queue_url=created.queues["OutboundQueue"])
-        _clear_caches()
+def api() -> Iterator[Api]:
+    with moto_stack("ApiFunction") as stack:  # SMSBRIDGE_LOCAL: the loopback provider of test-send is plain http
+        yield Api(stack)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Balance watch against moto (DynamoDB, Secrets Manager, SES, in process) and a real balance endpoint on 127.0.0.1."""
+"""Balance watch against moto (the template's DynamoDB tables, Secrets Manager, SES, in process) and a real
+balance endpoint on 127.0.0.1."""
 from __future__ import annotations
 
 import json
@@ -7,9 +8,7 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
@@ -22,9 +21,9 @@ from smsbridge.core.balance import AlertKind, BalanceState
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.services.balance import BalanceService
 from tests.support.loopback import LoopbackProvider
+from tests.support.stack import REGION, LambdaContext, Stack, moto_stack
 
-REGION = "us-east-1"
-SENDER = "alerts@example.com"
+SENDER = "alerts@example.com"  # the template's AlertSenderEmail, which moto_stack verifies in SES
 START = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
 
 
@@ -40,20 +39,15 @@ class Clock:
 
 
 @pytest.fixture
-def aws(monkeypatch) -> Iterator[SimpleNamespace]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name=REGION)
-        for table, key in (("providers", "id"), ("balance", "provider")):
-            dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                                  AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                                  KeySchema=[{"AttributeName": key, "KeyType": "HASH"}])
-        ses = boto3.client("ses", region_name=REGION)
-        ses.verify_email_identity(EmailAddress=SENDER)  # moto, like SES in sandbox mode, refuses unverified senders
-        yield SimpleNamespace(dynamodb=dynamodb, ses=ses)
+def stack() -> Iterator[Stack]:
+    """The template's resources in moto and the balance function's environment, metrics on."""
+    with moto_stack("BalanceFunction", metrics=True) as stack:
+        yield stack
+
+
+def provider_store(stack: Stack, **options: Any) -> ProviderStore:
+    return ProviderStore(stack.env["PROVIDERS_TABLE"], stack.env["SECRET_PREFIX"],
+                         dynamodb=stack.session.resource("dynamodb"), **options)
 
 
 @pytest.fixture
@@ -66,8 +60,8 @@ def endpoint() -> Iterator[LoopbackProvider]:
 
 
 @pytest.fixture
-def watch(aws, endpoint) -> Iterator[SimpleNamespace]:
-    providers = ProviderStore("providers", "smsbridge/providers/", cache_s=0, dynamodb=aws.dynamodb)
+def watch(stack, endpoint) -> Iterator[SimpleNamespace]:
+    providers = provider_store(stack, cache_s=0)
     providers.put(ProviderConfig.model_validate({
         "id": "sandbox", "name": "Sandbox SMS",
         "request": {"url": endpoint.url_for("/v1/messages")},
@@ -76,10 +70,11 @@ def watch(aws, endpoint) -> Iterator[SimpleNamespace]:
         "balance": {"url": endpoint.url_for("/v1/balance"), "every": "5m", "minimum": 100,
                     "email": ["ops@example.com", "finance@example.com"]}}))
     clock = Clock()
-    balances = BalanceStore("balance", dynamodb=aws.dynamodb)
+    balances = BalanceStore(stack.env["BALANCE_TABLE"], dynamodb=stack.session.resource("dynamodb"))
     with ProviderTransport(local_runtime=True) as transport:
+        mailer = AlertMailer(stack.env["ALERT_SENDER_EMAIL"], ses=stack.session.client("ses"))
         service = BalanceService(providers=providers, balances=balances, client=ProviderClient(transport),
-                                 mailer=AlertMailer(SENDER, ses=aws.ses), clock=clock)
+                                 mailer=mailer, clock=clock)
 
         def run_after(minutes: float = 5):
             clock.advance(minutes=minutes)
@@ -96,7 +91,7 @@ def emails() -> list[dict[str, Any]]:
 
 
 def test_given_a_balance_under_the_minimum_when_checked_then_exactly_one_email_names_provider_and_balance(
-        watch, endpoint, aws):
+        watch, endpoint, stack):
     endpoint.balance = 42
     run = watch.run_after(0)
     assert run.checked == {"sandbox": 42.0} and run.emails == [("sandbox", AlertKind.LOW)]
@@ -107,7 +102,7 @@ def test_given_a_balance_under_the_minimum_when_checked_then_exactly_one_email_n
     assert "sandbox-token" not in email["body"]
     # The call went out with the provider's auth, as sending does.
     assert endpoint.last.header("Authorization") == "Bearer sandbox-token"
-    assert aws.ses.get_send_statistics()["SendDataPoints"][0]["DeliveryAttempts"] == 2
+    assert stack.session.client("ses").get_send_statistics()["SendDataPoints"][0]["DeliveryAttempts"] == 2
 
 
 def test_given_a_low_balance_email_when_checked_again_the_same_day_then_no_second_email(watch, endpoint):
@@ -162,29 +157,15 @@ def test_given_an_answer_with_no_number_when_checked_then_the_check_fails_with_t
 
 
 def test_given_the_handler_when_invoked_with_a_failing_endpoint_then_it_returns_normally(
-        aws, endpoint, monkeypatch, capsys):
+        stack, endpoint, capsys):
     import balance_handler
-    from smsbridge import wiring
-    from smsbridge.settings import get_settings
 
-    ProviderStore("providers", "smsbridge/providers/", dynamodb=aws.dynamodb).put(ProviderConfig.model_validate({
+    provider_store(stack).put(ProviderConfig.model_validate({
         "id": "down", "request": {"url": endpoint.url_for("/v1/messages")},
         "balance": {"url": endpoint.url_for("/v1/balance"), "minimum": 100, "email": ["ops@example.com"]}}))
     endpoint.on("/v1/balance", (500, {}, "internal error"))
-    for name, value in {"PROVIDERS_TABLE": "providers", "BALANCE_TABLE": "balance", "ALERT_SENDER_EMAIL": SENDER,
-                        "SMSBRIDGE_LOCAL": "true", "POWERTOOLS_METRICS_NAMESPACE": "SmsBridge"}.items():
-        monkeypatch.setenv(name, value)
-    builders = (get_settings, wiring.provider_store, wiring.provider_client, wiring.balance_service)
-    for builder in builders:
-        builder.cache_clear()
-    try:
-        context = SimpleNamespace(function_name="smsbridge-balance", memory_limit_in_mb=512, aws_request_id="r-1",
-                                  invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:b",
-                                  get_remaining_time_in_millis=lambda: 60_000)
-        answer = balance_handler.lambda_handler({"source": "aws.events"}, context)
-    finally:
-        for builder in builders:
-            builder.cache_clear()
+    context = LambdaContext(function_name="smsbridge-balance", remaining_ms=60_000)
+    answer = balance_handler.lambda_handler({"source": "aws.events"}, context)
     assert answer["checked"] == {"down": None} and answer["errors"] == {}
     assert json.loads(json.dumps(answer)) == answer  # what Lambda returns must be JSON
 

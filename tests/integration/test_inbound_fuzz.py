@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smsbridge.core.signatures import hmac_signature
-from tests.support.inbound_stack import LambdaContextStandIn, api_event, inbound_stack, put_provider
+from tests.support.apigw_events import api_event, put_provider
+from tests.support.stack import LambdaContext, moto_stack
 
 SECRET = "fuzz-secret"
 PROVIDERS = [
@@ -38,12 +39,12 @@ PROVIDERS = [
 
 @pytest.fixture(scope="module")
 def handler():
-    with pytest.MonkeyPatch.context() as monkeypatch, inbound_stack(monkeypatch):
+    with moto_stack("InboundFunction"):
         for config in PROVIDERS:
             put_provider(config)
         import inbound_handler
 
-        yield lambda event: inbound_handler.lambda_handler(event, LambdaContextStandIn())
+        yield lambda event: inbound_handler.lambda_handler(event, LambdaContext())
 
 
 texts = st.text(max_size=30)

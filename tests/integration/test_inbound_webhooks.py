@@ -9,14 +9,8 @@ import boto3
 import pytest
 
 from smsbridge.core.signatures import hmac_signature, twilio_signature
-from tests.support.inbound_stack import (
-    REGION,
-    LambdaContextStandIn,
-    api_event,
-    inbound_stack,
-    public_url,
-    put_provider,
-)
+from tests.support.apigw_events import api_event, public_url, put_provider
+from tests.support.stack import REGION, LambdaContext, moto_stack
 
 TWILIO_TOKEN = "twilio-auth-token-0123456789"
 HMAC_SECRET = "hmac-secret-abcdef"
@@ -46,8 +40,8 @@ NO_INBOUND = {"id": "plain", "request": {"url": "https://sms.example.com/send", 
 
 
 @pytest.fixture
-def stack(monkeypatch):
-    with inbound_stack(monkeypatch) as stack:
+def stack():
+    with moto_stack("InboundFunction") as stack:
         for config in (TWILIO, JSON_HMAC, NO_INBOUND):
             put_provider(config)
         yield stack
@@ -58,7 +52,7 @@ def handler(stack):
     import inbound_handler
 
     def call(event: dict) -> dict:
-        return inbound_handler.lambda_handler(event, LambdaContextStandIn())
+        return inbound_handler.lambda_handler(event, LambdaContext())
     return call
 
 

@@ -194,7 +194,7 @@ def test_given_an_invalid_body_then_it_goes_to_the_dead_letter_queue_with_its_re
 
 def test_given_an_opted_out_number_then_marketing_is_blocked_and_notification_is_sent(stack, provider):
     configure(provider)
-    stack.table("CONSENT_TABLE").put_item(Item={"provider": "acme", "phone": "+33612345678",
+    stack.table("ConsentTable").put_item(Item={"provider": "acme", "phone": "+33612345678",
                                                 "state": "opted_out", "event_at": "2026-01-01T00:00:00+00:00"})
     stack.enqueue({"id": "promo", "to": "+33612345678", "text": "50% off", "type": "MARKETING"})
     stack.enqueue({"id": "otp", "to": "+33612345678", "text": "code 1234", "type": "NOTIFICATION"})
@@ -224,3 +224,17 @@ def _context():
     from tests.support.stack import LambdaContext
 
     return LambdaContext()
+
+
+def test_given_a_message_without_a_var_the_provider_needs_then_it_is_rejected_to_the_dead_letter_queue(stack, provider):
+    configure(provider, request={"url": provider.url_for("/sms"),
+                                 "body": {"to": "{{to}}", "text": "{{text}}", "account": "{{vars.account}}"}})
+    stack.enqueue({"id": "novar", "to": "+33612345678", "text": "hello"})
+
+    response = send_handler()({"Records": stack.receive()}, _context())
+
+    assert response == {"batchItemFailures": []}
+    assert provider.requests == []
+    [dead] = stack.dead_letters()
+    assert "vars.account" in dead["MessageAttributes"]["reason"]["StringValue"]
+    assert message(stack, "novar")["status"] == "rejected"

@@ -1,5 +1,6 @@
 """The AWS side of SMS Bridge in-process for tests: moto (`mock_aws`) with every resource created
-from template.yaml, the functions' environment set, and a small stand-in for Lambda's SQS poller."""
+from template.yaml, one function's environment set, a stand-in for Lambda's context object and a
+small stand-in for Lambda's SQS poller. The one way tests stand up AWS: `with moto_stack(...)`."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,13 @@ REGION = "us-east-1"
 
 @dataclass
 class Stack:
+    """The template's resources in moto and the environment of the function under test."""
+
     template: Template
     env: dict[str, str]
     session: Any
+    tables: dict[str, str] = field(default_factory=dict)  # logical id → table name
+    queues: dict[str, str] = field(default_factory=dict)  # logical id → queue URL
 
     @property
     def queue_url(self) -> str:
@@ -34,8 +39,39 @@ class Stack:
     def dead_letter_url(self) -> str:
         return self.env["DEAD_LETTER_QUEUE_URL"]
 
-    def table(self, env_name: str):
-        return self.session.resource("dynamodb").Table(self.env[env_name])
+    def table(self, logical_id: str):
+        """The DynamoDB table of the template's `logical_id` (e.g. "ConsentTable")."""
+        return self.session.resource("dynamodb").Table(self.tables[logical_id])
+
+    def scan(self, logical_id: str) -> list[dict[str, Any]]:
+        """Every item of the table, in a stable order."""
+        table, items, kwargs = self.table(logical_id), [], {}
+        while True:
+            page = table.scan(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(items, key=lambda i: json.dumps(i, sort_keys=True, default=str))
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def snapshot(self) -> dict[str, list[Any]]:
+        """Every table's items and the number of queued messages: what a refused request must leave as it was."""
+        state: dict[str, list[Any]] = {logical_id: self.scan(logical_id) for logical_id in sorted(self.tables)}
+        attributes = self.session.client("sqs").get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        state["OutboundQueue"] = [attributes["ApproximateNumberOfMessages"]]
+        return state
+
+    def queued(self) -> list[Any]:
+        """Drain the outbound queue and return the bodies, decoded from JSON."""
+        sqs = self.session.client("sqs")
+        bodies = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return bodies
+            for message in messages:
+                bodies.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def enqueue(self, body: Any) -> str:
         """Put a message on the outbound queue as an application would; returns the SQS message id."""
@@ -77,39 +113,53 @@ def lambda_sqs_record(message: dict, queue_arn: str) -> dict:
     }
 
 
+@dataclass
 class LambdaContext:
-    """What handlers read of Lambda's context object."""
+    """What handlers and Powertools read of Lambda's context object."""
 
-    function_name = "smsbridge-test"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:smsbridge-test"
-    aws_request_id = "test-request"
+    function_name: str = "smsbridge-test"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_stream_name: str = "test"
+    remaining_ms: int = 30_000
 
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
 
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
 
 
 @contextmanager
-def moto_stack(function: str = "SendFunction") -> Iterator[Stack]:
-    """moto in-process, with the template's resources and `function`'s environment in os.environ."""
+def moto_stack(function: str = "SendFunction", *, metrics: bool = False) -> Iterator[Stack]:
+    """moto in-process, with the template's resources and `function`'s environment in os.environ.
+
+    `create_resources` also verifies in SES every sender address the template names (the
+    AlertSenderEmail parameter): moto, like SES in its sandbox, refuses unverified senders.
+    Metrics are off (`POWERTOOLS_METRICS_DISABLED`) unless `metrics` is set. On exit the
+    environment is restored and the cached settings and adapters are forgotten."""
     saved = dict(os.environ)
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     try:
         with mock_aws():
             template = Template.load(ROOT / "template.yaml", endpoint_url=f"https://sqs.{REGION}.amazonaws.com")
             session = boto3.session.Session(region_name=REGION)
-            create_resources(template, session)
+            created = create_resources(template, session)
             env = {**template.function(function).environment, "SMSBRIDGE_LOCAL": "true",
-                   "POWERTOOLS_METRICS_NAMESPACE": "SmsBridge"}
+                   "POWERTOOLS_METRICS_NAMESPACE": "SmsBridge",
+                   "POWERTOOLS_METRICS_DISABLED": "false" if metrics else "true"}
             os.environ.update(env)
             reset_cached_clients()
-            yield Stack(template=template, env=env, session=session)
+            yield Stack(template=template, env=env, session=session,
+                        tables=dict(created.tables), queues=dict(created.queues))
     finally:
         reset_cached_clients()
         os.environ.clear()

@@ -27,6 +27,7 @@ from smsbridge.models.message import OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
 from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
+from smsbridge.models.wire import HttpRequest
 from smsbridge.observability import logger, metrics
 
 
@@ -43,6 +44,7 @@ class RecordResult:
 
 
 SETTLED = RecordResult()
+UNSETTLED = RecordResult(retry=True, reason="internal error: redelivered after the visibility timeout")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class _Job:
     message: OutboundMessage
     provider: ProviderConfig
     expires_at: datetime
+    request: HttpRequest  # rendered for this message alone
     attempt: int = 0
 
 
@@ -99,16 +102,34 @@ class SendService:
         records = list(records)
         results: dict[str, RecordResult] = {}
         jobs: list[_Job] = []
-        for record, admitted in zip(records, self._pool.map(lambda r: self._admit(r, remaining_ms), records)):
+        for record, admitted in zip(records, self._pool.map(lambda r: self._admit_safely(r, remaining_ms), records)):
             if isinstance(admitted, _Job):
                 jobs.append(admitted)
             else:
                 results[record.messageId] = admitted
-        requests = self._plan(jobs, results)
-        for request in self._pool.map(self._deliver, requests):
-            for job, outcome in zip(request.jobs, request.outcomes):
-                results[job.record.messageId] = self._settle(job, outcome)
+        for settled in self._pool.map(self._send_safely, self._plan(jobs)):
+            results.update(settled)
         return results
+
+    # One record's unexpected failure (a DynamoDB error, a bug) must not fail its neighbours: it
+    # is left on the queue, to come back after the queue's visibility timeout.
+
+    def _admit_safely(self, record: QueuedRecord, remaining_ms: int) -> _Job | RecordResult:
+        try:
+            return self._admit(record, remaining_ms)
+        except Exception:
+            logger.exception("could not admit a record; SQS will redeliver it", sqs_message_id=record.messageId)
+            return UNSETTLED
+
+    def _send_safely(self, request: _Request) -> dict[str, RecordResult]:
+        try:
+            self._deliver(request)
+            return {job.record.messageId: self._settle(job, outcome)
+                    for job, outcome in zip(request.jobs, request.outcomes)}
+        except Exception:
+            logger.exception("could not send or record a request; SQS will redeliver it",
+                             message_ids=[job.message.id for job in request.jobs])
+            return {job.record.messageId: UNSETTLED for job in request.jobs}
 
     # ------------------------------------------------------------ admission
 
@@ -149,7 +170,15 @@ class SendService:
                                      provider.marketing_requires_opt_in)
         if block:
             return self._finish(message.id, MessageStatus.BLOCKED, block)
-        return _Job(record=record, message=message, provider=provider, expires_at=expires_at)
+        try:
+            # Rendered now, so that a message the provider's templates cannot take (a missing
+            # `vars` entry) is rejected like any invalid body, not failed at the provider.
+            request = render_request(provider, [message], now)
+        except RenderError as exc:
+            result = self._reject(record, f"invalid message for provider {provider.id!r}: {exc}", message.id)
+            self._claims.complete(message.id, {"status": MessageStatus.REJECTED.value, "reason": str(exc)})
+            return result
+        return _Job(record=record, message=message, provider=provider, expires_at=expires_at, request=request)
 
     def _reject(self, record: QueuedRecord, reason: str, message_id: str | None) -> RecordResult:
         """An invalid body is never retried and never lost: dead-letter it with the reason."""
@@ -176,7 +205,7 @@ class SendService:
 
     # ------------------------------------------------------------ sending
 
-    def _plan(self, jobs: list[_Job], results: dict[str, RecordResult]) -> list[_Request]:
+    def _plan(self, jobs: list[_Job]) -> list[_Request]:
         """Group the admitted messages into provider requests: one each, or as few as the
         provider's batch size allows."""
         plans: list[_Request] = []
@@ -191,21 +220,24 @@ class SendService:
             plans.extend(_Request(group[0].provider, group[i:i + size]) for i in range(0, len(group), size))
         return plans
 
-    def _deliver(self, request: _Request) -> _Request:
+    def _deliver(self, request: _Request) -> None:
         provider, jobs = request.provider, request.jobs
         now = self._clock()
-        try:
-            http_request = render_request(provider, [job.message for job in jobs], now)
-        except RenderError as exc:
-            request.outcomes = [Outcome(verdict="failed", reason=f"cannot render: {exc}")] * len(jobs)
-            return request
+        if len(jobs) == 1:
+            http_request = jobs[0].request
+        else:
+            try:
+                http_request = render_request(provider, [job.message for job in jobs], now)
+            except RenderError as exc:
+                request.outcomes = [Outcome(verdict="failed", reason=f"cannot render: {exc}")] * len(jobs)
+                return
         try:
             response = self._client.send(provider, http_request, now)
         except TokenUnavailable as exc:
             # The token endpoint failed: the message waits, and this is not an attempt.
             request.outcomes = [Outcome(verdict="retry", reason="authentication token unavailable",
                                         retry_after_s=exc.retry_after_s)] * len(jobs)
-            return request
+            return
         except UrlNotAllowed as exc:
             request.outcomes = [outcome_of_url_refused(exc)] * len(jobs)
         except TransportError as exc:
@@ -218,7 +250,6 @@ class SendService:
                                                            len(jobs), self._clock())
         for job in jobs:
             job.attempt = self._messages.next_attempt(job.message.id)
-        return request
 
     def _settle(self, job: _Job, outcome: Outcome) -> RecordResult:
         message_id = job.message.id

@@ -1,17 +1,17 @@
-"""The consent ledger keeps the newest event by the provider's time, whatever order events arrive in (moto in-process)."""
+"""The consent ledger keeps the newest event by the provider's time, whatever order events arrive in
+(moto in-process, the template's consent tables)."""
 from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from smsbridge.adapters.consent import ConsentEvent, ConsentLedger
 from smsbridge.core.consent import ConsentState
+from tests.support.stack import moto_stack
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 _numbers = itertools.count(100000)
@@ -19,19 +19,10 @@ _numbers = itertools.count(100000)
 
 @pytest.fixture(scope="module")
 def ledger():
-    with mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(TableName="consent", BillingMode="PAY_PER_REQUEST",
-                              AttributeDefinitions=[{"AttributeName": "provider", "AttributeType": "S"},
-                                                    {"AttributeName": "phone", "AttributeType": "S"}],
-                              KeySchema=[{"AttributeName": "provider", "KeyType": "HASH"},
-                                         {"AttributeName": "phone", "KeyType": "RANGE"}])
-        dynamodb.create_table(TableName="history", BillingMode="PAY_PER_REQUEST",
-                              AttributeDefinitions=[{"AttributeName": "subject", "AttributeType": "S"},
-                                                    {"AttributeName": "event", "AttributeType": "S"}],
-                              KeySchema=[{"AttributeName": "subject", "KeyType": "HASH"},
-                                         {"AttributeName": "event", "KeyType": "RANGE"}])
-        yield ConsentLedger("consent", "history", dynamodb=dynamodb)
+    # Module-scoped: one stack for all of Hypothesis's examples (each uses its own phone number).
+    with moto_stack("InboundFunction") as stack:
+        yield ConsentLedger(stack.env["CONSENT_TABLE"], stack.env["CONSENT_HISTORY_TABLE"],
+                            dynamodb=stack.session.resource("dynamodb"))
 
 
 def _fresh_phone() -> str:

@@ -1,0 +1,100 @@
+"""The send use case with in-memory adapters: what each record becomes, without any I/O."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from smsbridge.adapters.oauth_tokens import TokenUnavailable
+from smsbridge.models.provider import ProviderConfig
+from smsbridge.models.queue import QueuedRecord
+from smsbridge.models.wire import HttpResponse
+from smsbridge.services.send import SendService
+from tests.support.fakes import MemoryClaims, MemoryConsent, MemoryMessages, MemoryProviders, MemoryQueue
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+PROVIDER = ProviderConfig.model_validate({
+    "id": "acme", "default_sender": "ACME",
+    "request": {"url": "https://sms.example.com/send", "body": {"to": "{{to}}", "text": "{{text}}"}},
+    "response": {"message_id_jmespath": "id"}})
+
+
+class ScriptedClient:
+    """Answers each send with the next scripted answer (an HttpResponse, or an exception to raise)."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.sent = []
+
+    def send(self, provider, request, now):
+        self.sent.append(json.loads(request.body))
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class BrokenConsent(MemoryConsent):
+    def state(self, provider_id, phone):
+        if phone == "+33600000000":
+            raise RuntimeError("DynamoDB is having a bad day")
+        return None
+
+
+def record(message_id: str, to: str = "+33612345678", queued_at: datetime = NOW) -> QueuedRecord:
+    return QueuedRecord.model_validate({
+        "messageId": f"sqs-{message_id}", "receiptHandle": f"rh-{message_id}",
+        "body": json.dumps({"id": message_id, "to": to, "text": f"text of {message_id}"}),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(queued_at.timestamp() * 1000))}})
+
+
+def service(client, *, consent=None, messages=None, queue=None):
+    return SendService(providers=MemoryProviders(PROVIDER), messages=messages or MemoryMessages(),
+                       consent=consent or MemoryConsent(), claims=MemoryClaims(), queue=queue or MemoryQueue(),
+                       client=client, clock=lambda: NOW)
+
+
+def ok():
+    return HttpResponse(200, {}, b'{"id": "p-1"}')
+
+
+def test_given_one_record_failing_unexpectedly_then_its_neighbours_are_still_sent():
+    client = ScriptedClient(ok())
+    results = service(client, consent=BrokenConsent()).send_batch(
+        [record("a"), record("b", to="+33600000000"), record("c")])
+
+    assert not results["sqs-a"].retry and not results["sqs-c"].retry
+    assert results["sqs-b"].retry
+    assert sorted(m["text"] for m in client.sent) == ["text of a", "text of c"]
+
+
+def test_given_the_token_endpoint_down_then_the_message_waits_without_counting_an_attempt():
+    client = ScriptedClient(TokenUnavailable(retry_after_s=120))
+    messages, queue = MemoryMessages(), MemoryQueue()
+
+    results = service(client, messages=messages, queue=queue).send_batch([record("t")])
+
+    assert results["sqs-t"].retry
+    assert queue.delays == {"rh-t": 120}
+    assert messages.get("t").get("attempts") is None
+    assert messages.get("t")["status"] == "queued"
+
+
+def test_given_a_retry_after_beyond_the_expiry_then_the_message_comes_back_just_after_it_expires():
+    client = ScriptedClient(HttpResponse(429, {"retry-after": "86400"}, b""))
+    queue = MemoryQueue()
+    queued_at = NOW - timedelta(days=2) + timedelta(minutes=10)  # expires in 10 minutes (expiry_days 2)
+
+    service(client, queue=queue).send_batch([record("x", queued_at=queued_at)])
+
+    assert 600 <= queue.delays["rh-x"] <= 602
+
+
+def test_given_a_permanent_refusal_then_the_claim_is_completed_and_a_redelivery_sends_nothing():
+    client = ScriptedClient(HttpResponse(400, {}, b'{"error": "bad number"}'))
+    bridge = service(client)
+
+    bridge.send_batch([record("p")])
+    second = bridge.send_batch([record("p")])
+
+    assert len(client.sent) == 1
+    assert not second["sqs-p"].retry
