@@ -4,12 +4,12 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.support.stack import LambdaContext, Stack, moto_stack
+from tests.support.apigw_events import AdminApi as Api
+from tests.support.stack import moto_stack
 
 SECRET_TOKEN = "tok-SECRET-8c1f2e"
 MASK = "**********"
@@ -27,48 +27,6 @@ def acme_provider(**changes: Any) -> dict[str, Any]:
     }
     provider.update(changes)
     return provider
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, Any]
-    text: str
-
-    def json(self) -> Any:
-        return json.loads(self.text)
-
-
-@dataclass
-class Api:
-    stack: Stack
-
-    def call(self, method: str, path: str, body: Any = None, *, raw: str | None = None,
-             base64_body: bool = False, content_type: str = "application/json") -> Answer:
-        import api_handler
-
-        text = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        if text is not None and base64_body:
-            text = base64.b64encode(text.encode()).decode()
-        event = {
-            "resource": path, "path": path, "httpMethod": method,
-            "headers": {"Content-Type": content_type, "Host": "api.example.com"},
-            "multiValueHeaders": {"Content-Type": [content_type], "Host": ["api.example.com"]},
-            "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
-            "stageVariables": None,
-            "requestContext": {"stage": "dev", "requestId": "req-1", "httpMethod": method, "path": f"/dev{path}",
-                               "resourcePath": path, "identity": {"sourceIp": "127.0.0.1"}},
-            "body": text, "isBase64Encoded": base64_body,
-        }
-        answer = api_handler.lambda_handler(event, LambdaContext())
-        body_text = answer["body"] or ""
-        if answer.get("isBase64Encoded"):
-            body_text = base64.b64decode(body_text).decode()
-        headers = {k.lower(): v for k, v in (answer.get("multiValueHeaders") or answer.get("headers") or {}).items()}
-        return Answer(answer["statusCode"], headers, body_text)
-
-    def queued(self) -> list[dict[str, Any]]:
-        return self.stack.queued()
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ a provider calls (what webhook signatures cover). Stand up AWS itself with tests
 from __future__ import annotations
 
 import base64
+import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,3 +51,49 @@ def put_provider(config: dict[str, Any]) -> None:
     from smsbridge.wiring import provider_store
 
     provider_store().put(ProviderConfig.model_validate(config))
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, Any]
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+@dataclass
+class AdminApi:
+    """Calls the api function in-process with proxy events, as API Gateway would."""
+
+    stack: Any  # tests.support.stack.Stack
+
+    def call(self, method: str, path: str, body: Any = None, *, raw: str | None = None,
+             base64_body: bool = False, content_type: str = "application/json") -> Answer:
+        import api_handler
+
+        text = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if text is not None and base64_body:
+            text = base64.b64encode(text.encode()).decode()
+        event = {
+            "resource": path, "path": path, "httpMethod": method,
+            "headers": {"Content-Type": content_type, "Host": "api.example.com"},
+            "multiValueHeaders": {"Content-Type": [content_type], "Host": ["api.example.com"]},
+            "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
+            "stageVariables": None,
+            "requestContext": {"stage": "dev", "requestId": "req-1", "httpMethod": method, "path": f"/dev{path}",
+                               "resourcePath": path, "identity": {"sourceIp": "127.0.0.1"}},
+            "body": text, "isBase64Encoded": base64_body,
+        }
+        from tests.support.stack import LambdaContext
+
+        answer = api_handler.lambda_handler(event, LambdaContext())
+        body_text = answer["body"] or ""
+        if answer.get("isBase64Encoded"):
+            body_text = base64.b64decode(body_text).decode()
+        headers = {k.lower(): v for k, v in (answer.get("multiValueHeaders") or answer.get("headers") or {}).items()}
+        return Answer(answer["statusCode"], headers, body_text)
+
+    def queued(self) -> list[dict[str, Any]]:
+        return self.stack.queued()
