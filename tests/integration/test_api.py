@@ -412,3 +412,23 @@ def test_given_an_unknown_route_when_called_then_404_json(api: Api) -> None:
 
     assert answer.status == 404
     assert "no route" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://sms.example.com/send", "https"),
+    ("https://127.0.0.1/send", "loopback"),
+    ("https://169.254.169.254/latest", "metadata"),
+    ("https://10.1.2.3/send", "private"),
+])
+def test_given_a_deployed_bridge_when_a_provider_url_is_not_public_https_then_saving_it_is_refused(api, monkeypatch,
+                                                                                                  url, why):
+    from tests.support.stack import reset_cached_clients
+
+    monkeypatch.setenv("SMSBRIDGE_LOCAL", "false")
+    reset_cached_clients()
+
+    answer = api.call("POST", "/providers", acme_provider(request={"url": url, "body": {"to": "{{to}}"}}))
+
+    assert answer.status == 400
+    assert "request.url" in answer.json()["message"] and why in answer.json()["message"]
+    assert api.call("GET", "/providers/acme").status == 404

@@ -96,4 +96,5 @@ def admin_service():
     providers = ProviderStore(settings.providers_table, settings.secret_prefix, cache_s=0.0)
     transport = ProviderTransport(local_runtime=settings.local_runtime, pool_size=4)
     return AdminService(providers=providers, messages=message_store(), consent=consent_ledger(),
-                        queue=outbound_queue(), client=ProviderClient(transport), transport=transport)
+                        queue=outbound_queue(), client=ProviderClient(transport), transport=transport,
+                        local_runtime=settings.local_runtime)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BeforeValidator, ValidationError
 
-from smsbridge.adapters.http import RequestNotSendable, TransportError
+from smsbridge.adapters.http import RequestNotSendable, TransportError, UrlNotAllowed, check_provider_url
 from smsbridge.adapters.oauth_tokens import TokenUnavailable
 from smsbridge.adapters.store import ProviderNotFound, provider_ref
 from smsbridge.core.auth import AuthError, TokenError, authenticate, parse_token_answer, token_request
@@ -65,8 +65,9 @@ class AdminService:
     """Takes the adapters as arguments: ProviderStore, MessageStore, ConsentLedger, OutboundQueue,
     a ProviderClient (authenticated sends) and a ProviderTransport (plain sends)."""
 
-    def __init__(self, *, providers, messages, consent, queue, client, transport,
+    def __init__(self, *, providers, messages, consent, queue, client, transport, local_runtime: bool = False,
                  clock: Callable[[], datetime] = utc_now):
+        self._local_runtime = local_runtime
         self._providers = providers
         self._messages = messages
         self._consent = consent
@@ -121,6 +122,7 @@ class AdminService:
         if self._exists(config.id):
             raise Conflict(f"provider {config.id!r} exists already: PUT /providers/{config.id} to change it")
         self._refuse_masks(config, {})
+        self._check_urls(config)
         self._providers.put(config)
         logger.info("provider created", provider=config.id)
         return _public(config)
@@ -130,6 +132,7 @@ class AdminService:
         Returns the masked configuration and whether it was created."""
         if config.id != provider_id:
             raise BadRequest(f"id {config.id!r} in the body differs from {provider_id!r} in the path")
+        self._check_urls(config)
         try:
             stored = self._providers.get(provider_id) if self._exists(provider_id) else None
         except ValidationError:
@@ -148,6 +151,20 @@ class AdminService:
         if not self._providers.delete(provider_id):
             raise NotFound(f"no provider {provider_id!r}")
         logger.info("provider deleted", provider=provider_id)
+
+    def _check_urls(self, config: ProviderConfig) -> None:
+        """Refuse at save time a URL the transport would refuse at every send (http, private or
+        metadata addresses when deployed), rather than failing each message later."""
+        urls = {"request.url": config.request.url}
+        if config.balance is not None:
+            urls["balance.url"] = config.balance.url
+        if isinstance(config.auth, OAuth2Auth):
+            urls["auth.token_url"] = config.auth.token_url
+        for where, url in urls.items():
+            try:
+                check_provider_url(url, local_runtime=self._local_runtime)
+            except UrlNotAllowed as exc:
+                raise BadRequest(f"{where}: {exc}") from None
 
     def _exists(self, provider_id: str) -> bool:
         try:
