@@ -98,3 +98,16 @@ def test_given_a_permanent_refusal_then_the_claim_is_completed_and_a_redelivery_
 
     assert len(client.sent) == 1
     assert not second["sqs-p"].retry
+
+
+def test_given_credentials_that_cannot_be_applied_then_the_message_fails_with_the_reason():
+    from smsbridge.core.auth import AuthError
+
+    client = ScriptedClient(AuthError("api_key token contains a line break"))
+    messages = MemoryMessages()
+
+    results = service(client, messages=messages).send_batch([record("k")])
+
+    assert not results["sqs-k"].retry
+    assert messages.get("k")["status"] == "failed"
+    assert "line break" in messages.get("k")["history"][-1].reason

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from pydantic import ValidationError
 
-from smsbridge.adapters.http import TransportError, UrlNotAllowed
+from smsbridge.adapters.http import RequestNotSendable, TransportError
 from smsbridge.adapters.oauth_tokens import TokenUnavailable
 from smsbridge.adapters.store import ProviderNotFound, provider_ref
 from smsbridge.core.classify import (
@@ -20,6 +20,7 @@ from smsbridge.core.classify import (
     outcome_of_transport_error,
     outcome_of_url_refused,
 )
+from smsbridge.core.auth import AuthError
 from smsbridge.core.consent import consent_block_reason
 from smsbridge.core.encoding import encoding_of
 from smsbridge.core.render import RenderError, render_request
@@ -238,7 +239,9 @@ class SendService:
             request.outcomes = [Outcome(verdict="retry", reason="authentication token unavailable",
                                         retry_after_s=exc.retry_after_s)] * len(jobs)
             return
-        except UrlNotAllowed as exc:
+        except (RequestNotSendable, AuthError) as exc:
+            # A refused URL, an unsendable header, credentials that cannot be applied: no
+            # attempt can succeed until the configuration changes.
             request.outcomes = [outcome_of_url_refused(exc)] * len(jobs)
         except TransportError as exc:
             request.outcomes = [outcome_of_transport_error(exc)] * len(jobs)
