@@ -31,6 +31,18 @@ class StepFailed(AssertionError):
     pass
 
 
+def wait_for(condition: Callable[[], Any], *, timeout_s: float = 20, every_s: float = 0.25, what: str = "it") -> Any:
+    """Poll `condition` until it returns something truthy; StepFailed naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise StepFailed(f"no {what} after {timeout_s:g} s (last value: {value!r})")
+        time.sleep(every_s)
+
+
 @dataclass
 class Scenario:
     """The running stack, and what the steps hand on to each other (ids, texts)."""
@@ -67,16 +79,7 @@ class Scenario:
     def dead_letter_queue(self) -> str:
         return next(iter(self.runtime.dead_letter_queues.values()))
 
-    @staticmethod
-    def wait_for(condition: Callable[[], Any], *, timeout_s: float = 20, what: str = "it") -> Any:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise StepFailed(f"no {what} after {timeout_s:g} s")
-            time.sleep(0.25)
+    wait_for = staticmethod(wait_for)
 
 
 @dataclass

@@ -4,11 +4,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from smsbridge.clock import utc_now
 from smsbridge.core.signatures import WebhookRequest
 from smsbridge.observability import logger, metrics
 from smsbridge.services.inbound import WebhookAnswer, WebhookRefused
@@ -19,12 +19,12 @@ app = APIGatewayRestResolver()
 
 @app.route("/inbound/<provider>", method=["GET", "POST"])
 def inbound_sms(provider: str) -> Response:
-    return _respond(inbound_service().receive_sms(provider, _webhook_request(), datetime.now(UTC)))
+    return _respond(inbound_service().receive_sms(provider, _webhook_request(), utc_now()))
 
 
 @app.route("/status/<provider>", method=["GET", "POST"])
 def delivery_receipt(provider: str) -> Response:
-    return _respond(inbound_service().receive_status(provider, _webhook_request(), datetime.now(UTC)))
+    return _respond(inbound_service().receive_status(provider, _webhook_request(), utc_now()))
 
 
 @app.exception_handler(WebhookRefused)

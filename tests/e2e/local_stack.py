@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,8 @@ from typing import Any
 import boto3
 import pytest
 import requests
+
+from local.demo import wait_for  # noqa: F401 - the one polling helper, re-exported for the e2e tests
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60
@@ -67,16 +69,6 @@ class LocalStack:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def wait_for(condition: Callable[[], Any], *, timeout_s: float, every_s: float = 0.25, what: str = "condition") -> Any:
-    """Poll `condition` until it returns something truthy; fail with `what` after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what} (last value: {value!r})")
-        time.sleep(every_s)
 
 
 @contextmanager

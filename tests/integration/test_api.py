@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.support.apigw_events import AdminApi as Api
-from tests.support.stack import moto_stack
 
 SECRET_TOKEN = "tok-SECRET-8c1f2e"
 MASK = "**********"
@@ -27,12 +25,6 @@ def acme_provider(**changes: Any) -> dict[str, Any]:
     }
     provider.update(changes)
     return provider
-
-
-@pytest.fixture
-def api() -> Iterator[Api]:
-    with moto_stack("ApiFunction") as stack:  # SMSBRIDGE_LOCAL: the loopback provider of test-send is plain http
-        yield Api(stack)
 
 
 @pytest.fixture

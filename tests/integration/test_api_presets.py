@@ -1,7 +1,7 @@
 """Presets through the admin API: a document naming a preset is stored merged, its own fields winning."""
 from __future__ import annotations
 
-from tests.integration.test_api import Api, api  # noqa: F401 - `api` is the fixture
+from tests.support.apigw_events import AdminApi as Api
 
 MASK = "**********"
 

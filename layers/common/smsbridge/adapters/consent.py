@@ -10,6 +10,7 @@ import boto3
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from smsbridge.clock import iso_utc
 from smsbridge.core.consent import ConsentState
 
 
@@ -17,12 +18,6 @@ from smsbridge.core.consent import ConsentState
 SEEN_PREFIX = "seen#"
 
 
-def iso_utc(moment: datetime) -> str:
-    """A fixed-width UTC ISO-8601 time: such strings sort as the times do, which the
-    conditional write relies on."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +35,7 @@ from smsbridge.models.message import OutboundMessage, to_e164
 from smsbridge.models.provider import OAuth2Auth, ProviderConfig
 from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
 from smsbridge.models.wire import HttpRequest, HttpResponse
+from smsbridge.clock import iso_utc, utc_now
 from smsbridge.observability import logger
 
 BODY_EXCERPT_CHARS = 500
@@ -57,8 +58,6 @@ class Conflict(ValueError):
     """The request clashes with what exists (409)."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class AdminService:
@@ -84,7 +83,7 @@ class AdminService:
         message = message.model_copy(update={"provider": provider.id})
         encoding = encoding_of(message.text)
         created = self._messages.create(
-            message.id, StatusChange(status=MessageStatus.QUEUED, at=_iso(self._clock())),
+            message.id, StatusChange(status=MessageStatus.QUEUED, at=iso_utc(self._clock())),
             to=message.to, provider=provider.id, type=message.effective_type(provider.default_sender).value,
             segments=encoding.segments, is_unicode=encoding.is_unicode, campaign_id=message.campaign_id)
         if not created:
@@ -258,7 +257,7 @@ class AdminService:
         now = self._clock()
         message_type = message.effective_type(provider.default_sender)
         encoding = encoding_of(message.text)
-        if not self._messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=_iso(now),
+        if not self._messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=iso_utc(now),
                                                               reason="test-send"),
                                      to=message.to, provider=provider.id, type=message_type.value,
                                      segments=encoding.segments, is_unicode=encoding.is_unicode,
@@ -267,14 +266,14 @@ class AdminService:
         block = consent_block_reason(message_type, self._consent.state(provider.id, message.to),
                                      provider.marketing_requires_opt_in)
         if block:
-            self._messages.record(message.id, StatusChange(status=MessageStatus.BLOCKED, at=_iso(now), reason=block))
+            self._messages.record(message.id, StatusChange(status=MessageStatus.BLOCKED, at=iso_utc(now), reason=block))
             return TestSendResult(id=message.id, status=MessageStatus.BLOCKED, reason=block)
         secrets = list(split_secrets(provider)[1].values())
         try:
             request = render_request(provider, [message], now)
         except RenderError as exc:
             reason = f"cannot render: {exc}"
-            self._messages.record(message.id, StatusChange(status=MessageStatus.FAILED, at=_iso(now), reason=reason))
+            self._messages.record(message.id, StatusChange(status=MessageStatus.FAILED, at=iso_utc(now), reason=reason))
             return TestSendResult(id=message.id, status=MessageStatus.FAILED, reason=reason)
         answer = self._try(provider, request, now, authenticated=True)
         attempt = self._messages.next_attempt(message.id)
@@ -287,7 +286,7 @@ class AdminService:
         excerpt = _scrub(outcome.body_excerpt, secrets)
         self._messages.record(
             message.id,
-            StatusChange(status=status, at=_iso(self._clock()), attempt=attempt, reason=_scrub(reason, secrets),
+            StatusChange(status=status, at=iso_utc(self._clock()), attempt=attempt, reason=_scrub(reason, secrets),
                          answer=ProviderAnswer(status_code=outcome.status_code, body=excerpt,
                                                message_id=outcome.provider_message_id)),
             provider_message_id=outcome.provider_message_id,
@@ -347,8 +346,6 @@ def _e164(phone: str) -> str:
         raise BadRequest(f"phone: {exc}") from None
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _scrub(text: str | None, secrets: list[str]) -> str | None:

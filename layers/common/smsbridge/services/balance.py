@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -24,6 +24,7 @@ from smsbridge.core.balance import (
 )
 from smsbridge.models.provider import NoAuth, ProviderConfig
 from smsbridge.models.wire import HttpRequest, HttpResponse
+from smsbridge.clock import utc_now
 from smsbridge.observability import logger, metrics
 
 BALANCE_METRIC = "ProviderBalance"
@@ -31,8 +32,6 @@ BELOW_METRIC = "ProviderBalanceBelowMinimum"
 MAX_BALANCE_TIMEOUT_S = 10.0  # one slow provider must not eat the whole run (the function has 60 s)
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class ProviderSource(Protocol):

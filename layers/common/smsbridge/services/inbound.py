@@ -4,12 +4,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from smsbridge.adapters.consent import ConsentEvent, iso_utc
+from smsbridge.adapters.consent import ConsentEvent
+from smsbridge.clock import iso_utc
 from smsbridge.adapters.store import ProviderNotFound
 from smsbridge.core.consent import ConsentState
 from smsbridge.core.inbound_parse import (
@@ -155,7 +156,7 @@ class InboundService:
             reason += f" ({receipt.error[:200]})"
         if receipt.reported_at:
             reason += f" at {iso_utc(receipt.reported_at)}"
-        change = StatusChange(status=target, at=now.isoformat(), reason=reason,
+        change = StatusChange(status=target, at=iso_utc(now), reason=reason,
                               answer=ProviderAnswer(message_id=receipt.provider_message_id[:200]))
         applied = self._messages.record(message_id, change, apply_if_status_in=_MAY_BECOME[target])
         metrics.add_metric(name="DeliveryReceipts", unit="Count", value=1)
@@ -201,5 +202,3 @@ def _ok(provider: ProviderConfig, note: str | None = None) -> WebhookAnswer:
     return WebhookAnswer(body={"ok": True, "note": note} if note else {"ok": True})
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -29,11 +29,10 @@ from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
 from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
 from smsbridge.models.wire import HttpRequest
+from smsbridge.clock import iso_utc, utc_now
 from smsbridge.observability import logger, metrics
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -160,13 +159,13 @@ class SendService:
         message_type = message.effective_type(provider.default_sender)
         if record.attributes.ApproximateReceiveCount <= 1 or self._messages.get(message.id) is None:
             encoding = encoding_of(message.text)
-            self._messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=_iso(record.attributes.SentTimestamp)),
+            self._messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=iso_utc(record.attributes.SentTimestamp)),
                                   to=message.to, provider=provider.id, type=message_type.value,
                                   segments=encoding.segments, is_unicode=encoding.is_unicode,
                                   campaign_id=message.campaign_id)
         expires_at = message.expires_at or record.attributes.SentTimestamp + timedelta(days=provider.expiry_days)
         if now >= expires_at:
-            return self._finish(message.id, MessageStatus.EXPIRED, f"expired at {_iso(expires_at)} before it was sent")
+            return self._finish(message.id, MessageStatus.EXPIRED, f"expired at {iso_utc(expires_at)} before it was sent")
         block = consent_block_reason(message_type, self._consent.state(provider.id, message.to),
                                      provider.marketing_requires_opt_in)
         if block:
@@ -186,7 +185,7 @@ class SendService:
         logger.warning("message rejected", reason=reason, message_id=message_id, sqs_message_id=record.messageId)
         self._queue.dead_letter(record.body, reason, message_id=message_id)
         if message_id:
-            change = StatusChange(status=MessageStatus.REJECTED, at=_iso(self._clock()), reason=reason)
+            change = StatusChange(status=MessageStatus.REJECTED, at=iso_utc(self._clock()), reason=reason)
             if not self._messages.create(message_id, change):
                 self._messages.record(message_id, change, apply_if_status_in={"queued", "rejected"})
         metrics.add_metric(name="MessagesRejected", unit="Count", value=1)
@@ -199,7 +198,7 @@ class SendService:
         if outcome is not None and outcome.status_code is not None:
             answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt,
                                     message_id=outcome.provider_message_id)
-        self._messages.record(message_id, StatusChange(status=status, at=_iso(self._clock()), attempt=attempt,
+        self._messages.record(message_id, StatusChange(status=status, at=iso_utc(self._clock()), attempt=attempt,
                                                        reason=reason, answer=answer))
         self._claims.complete(message_id, {"status": status.value, "reason": reason})
         return SETTLED
@@ -260,7 +259,7 @@ class SendService:
             metrics.add_metric(name="MessagesSent", unit="Count", value=1)
             answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt,
                                     message_id=outcome.provider_message_id)
-            self._messages.record(message_id, StatusChange(status=MessageStatus.SENT, at=_iso(self._clock()),
+            self._messages.record(message_id, StatusChange(status=MessageStatus.SENT, at=iso_utc(self._clock()),
                                                            attempt=job.attempt, reason=outcome.reason, answer=answer),
                                   provider_message_id=outcome.provider_message_id,
                                   provider_ref=(provider_ref(job.provider.id, outcome.provider_message_id)
@@ -282,7 +281,7 @@ class SendService:
         answer = None
         if outcome.status_code is not None:
             answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt)
-        self._messages.record(job.message.id, StatusChange(status=MessageStatus.QUEUED, at=_iso(now),
+        self._messages.record(job.message.id, StatusChange(status=MessageStatus.QUEUED, at=iso_utc(now),
                                                            attempt=job.attempt, reason=reason, answer=answer))
         self._claims.release(job.message.id)
         metrics.add_metric(name="SendRetries", unit="Count", value=1)
@@ -293,8 +292,6 @@ class SendService:
         return True
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _describe(error: ValidationError) -> str:
