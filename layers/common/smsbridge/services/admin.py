@@ -14,10 +14,8 @@ from smsbridge.adapters.http import RequestNotSendable, TransportError, UrlNotAl
 from smsbridge.adapters.oauth_tokens import TokenUnavailable
 from smsbridge.adapters.store import ProviderNotFound, provider_ref
 from smsbridge.core.auth import AuthError, TokenError, authenticate, parse_token_answer, token_request
-from smsbridge.core.classify import Outcome, classify_response
 from smsbridge.core.consent import ConsentState, consent_block_reason
 from smsbridge.core.curl import CurlError, curl_command, mask_paths, masked_request, provider_draft
-from smsbridge.core.encoding import encoding_of
 from smsbridge.core.presets import resolve_preset
 from smsbridge.core.render import RenderError, render_request
 from smsbridge.core.secrets import MASK, join_secrets, split_secrets
@@ -37,6 +35,7 @@ from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
 from smsbridge.models.wire import HttpRequest, HttpResponse
 from smsbridge.clock import iso_utc, utc_now
 from smsbridge.observability import logger
+from smsbridge.services.send import attempt, record_queued
 
 BODY_EXCERPT_CHARS = 500
 
@@ -81,12 +80,7 @@ class AdminService:
         """Record the message as `queued` and put it on the outbound queue; the caller's id makes it idempotent."""
         provider = self._provider_of(message)
         message = message.model_copy(update={"provider": provider.id})
-        encoding = encoding_of(message.text)
-        created = self._messages.create(
-            message.id, StatusChange(status=MessageStatus.QUEUED, at=iso_utc(self._clock())),
-            to=message.to, provider=provider.id, type=message.effective_type(provider.default_sender).value,
-            segments=encoding.segments, is_unicode=encoding.is_unicode, campaign_id=message.campaign_id)
-        if not created:
+        if not record_queued(self._messages, message, provider, self._clock()):
             existing = self._messages.get(message.id) or {}
             if existing.get("status") != MessageStatus.QUEUED.value or existing.get("attempts"):
                 # A repeat of a message already under way or done: the id is the idempotency key.
@@ -255,15 +249,10 @@ class AdminService:
         provider = self._providers.get(provider_id)
         message = message.model_copy(update={"provider": provider.id})
         now = self._clock()
-        message_type = message.effective_type(provider.default_sender)
-        encoding = encoding_of(message.text)
-        if not self._messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=iso_utc(now),
-                                                              reason="test-send"),
-                                     to=message.to, provider=provider.id, type=message_type.value,
-                                     segments=encoding.segments, is_unicode=encoding.is_unicode,
-                                     campaign_id=message.campaign_id):
+        if not record_queued(self._messages, message, provider, now, reason="test-send"):
             raise Conflict(f"message {message.id!r} exists already: leave `id` out for a test send")
-        block = consent_block_reason(message_type, self._consent.state(provider.id, message.to),
+        block = consent_block_reason(message.effective_type(provider.default_sender),
+                                     self._consent.state(provider.id, message.to),
                                      provider.marketing_requires_opt_in)
         if block:
             self._messages.record(message.id, StatusChange(status=MessageStatus.BLOCKED, at=iso_utc(now), reason=block))
@@ -275,18 +264,15 @@ class AdminService:
             reason = f"cannot render: {exc}"
             self._messages.record(message.id, StatusChange(status=MessageStatus.FAILED, at=iso_utc(now), reason=reason))
             return TestSendResult(id=message.id, status=MessageStatus.FAILED, reason=reason)
-        answer = self._try(provider, request, now, authenticated=True)
-        attempt = self._messages.next_attempt(message.id)
-        if isinstance(answer, HttpResponse):
-            outcome = classify_response(provider.response, answer, self._clock())
-        else:
-            outcome = Outcome(verdict="failed", reason=f"the provider could not be reached: {answer}")
+        [outcome], requested = attempt(self._client, provider, request, 1, self._clock)
+        attempt_number = self._messages.next_attempt(message.id) if requested else 0
         status = {"sent": MessageStatus.SENT, "failed": MessageStatus.FAILED}.get(outcome.verdict, MessageStatus.FAILED)
         reason = outcome.reason if outcome.verdict != "retry" else f"{outcome.reason} (a test send is not retried)"
         excerpt = _scrub(outcome.body_excerpt, secrets)
         self._messages.record(
             message.id,
-            StatusChange(status=status, at=iso_utc(self._clock()), attempt=attempt, reason=_scrub(reason, secrets),
+            StatusChange(status=status, at=iso_utc(self._clock()), attempt=attempt_number,
+                         reason=_scrub(reason, secrets),
                          answer=ProviderAnswer(status_code=outcome.status_code, body=excerpt,
                                                message_id=outcome.provider_message_id)),
             provider_message_id=outcome.provider_message_id,

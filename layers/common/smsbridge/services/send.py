@@ -158,11 +158,7 @@ class SendService:
         now = self._clock()
         message_type = message.effective_type(provider.default_sender)
         if record.attributes.ApproximateReceiveCount <= 1 or self._messages.get(message.id) is None:
-            encoding = encoding_of(message.text)
-            self._messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=iso_utc(record.attributes.SentTimestamp)),
-                                  to=message.to, provider=provider.id, type=message_type.value,
-                                  segments=encoding.segments, is_unicode=encoding.is_unicode,
-                                  campaign_id=message.campaign_id)
+            record_queued(self._messages, message, provider, record.attributes.SentTimestamp)
         expires_at = message.expires_at or record.attributes.SentTimestamp + timedelta(days=provider.expiry_days)
         if now >= expires_at:
             return self._finish(message.id, MessageStatus.EXPIRED, f"expired at {iso_utc(expires_at)} before it was sent")
@@ -231,27 +227,10 @@ class SendService:
             except RenderError as exc:
                 request.outcomes = [Outcome(verdict="failed", reason=f"cannot render: {exc}")] * len(jobs)
                 return
-        try:
-            response = self._client.send(provider, http_request, now)
-        except TokenUnavailable as exc:
-            # The token endpoint failed: the message waits, and this is not an attempt.
-            request.outcomes = [Outcome(verdict="retry", reason="authentication token unavailable",
-                                        retry_after_s=exc.retry_after_s)] * len(jobs)
-            return
-        except (RequestNotSendable, AuthError) as exc:
-            # A refused URL, an unsendable header, credentials that cannot be applied: no
-            # attempt can succeed until the configuration changes.
-            request.outcomes = [outcome_of_url_refused(exc)] * len(jobs)
-        except TransportError as exc:
-            request.outcomes = [outcome_of_transport_error(exc)] * len(jobs)
-        else:
-            if provider.request.batch is None:
-                request.outcomes = [classify_response(provider.response, response, self._clock())]
-            else:
-                request.outcomes = classify_batch_response(provider.response, provider.request.batch, response,
-                                                           len(jobs), self._clock())
-        for job in jobs:
-            job.attempt = self._messages.next_attempt(job.message.id)
+        request.outcomes, requested = attempt(self._client, provider, http_request, len(jobs), self._clock)
+        if requested:
+            for job in jobs:
+                job.attempt = self._messages.next_attempt(job.message.id)
 
     def _settle(self, job: _Job, outcome: Outcome) -> RecordResult:
         message_id = job.message.id
@@ -292,6 +271,37 @@ class SendService:
         return True
 
 
+
+
+def record_queued(messages, message: OutboundMessage, provider: ProviderConfig, at: datetime, *,
+                  reason: str | None = None) -> bool:
+    """Create the message's record, status `queued`, with the fields the API shows; whoever comes
+    first (the API, the send function) writes it. Returns whether this call created it."""
+    encoding = encoding_of(message.text)
+    return messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=iso_utc(at), reason=reason),
+                           to=message.to, provider=provider.id,
+                           type=message.effective_type(provider.default_sender).value,
+                           segments=encoding.segments, is_unicode=encoding.is_unicode, campaign_id=message.campaign_id)
+
+
+def attempt(client, provider: ProviderConfig, request: HttpRequest, count: int,
+            clock: Callable[[], datetime]) -> tuple[list[Outcome], bool]:
+    """One request to the provider for `count` messages: each message's outcome, and whether a
+    request was made at all (none is while the token endpoint fails: that is not an attempt)."""
+    try:
+        response = client.send(provider, request, clock())
+    except TokenUnavailable as exc:
+        return [Outcome(verdict="retry", reason="authentication token unavailable",
+                        retry_after_s=exc.retry_after_s)] * count, False
+    except (RequestNotSendable, AuthError) as exc:
+        # A refused URL, an unsendable header, credentials that cannot be applied: no attempt
+        # can succeed until the configuration changes.
+        return [outcome_of_url_refused(exc)] * count, True
+    except TransportError as exc:
+        return [outcome_of_transport_error(exc)] * count, True
+    if provider.request.batch is None:
+        return [classify_response(provider.response, response, clock())] * count, True
+    return classify_batch_response(provider.response, provider.request.batch, response, count, clock()), True
 
 
 def _describe(error: ValidationError) -> str:
