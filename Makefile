@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install test test-unit test-integration test-e2e lint validate build run demo bench lock clean
+.PHONY: help install test test-unit test-integration test-e2e lint validate build cold-start run demo bench lock clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -46,8 +46,11 @@ test-e2e: install ## Only the end-to-end tests (the local runtime over HTTP)
 validate: install ## sam validate --lint
 	$(BIN)/sam validate --lint
 
-build: install ## sam build (no container)
+build: install ## sam build (no container); the layer comes precompiled (layers/common/Makefile)
 	$(BIN)/sam build
+
+cold-start: build ## Import each built function as Lambda would: layer complete and precompiled, import times
+	$(BIN)/python bench/cold_imports.py
 
 run: install ## Start the whole system locally (moto, API, poller, scheduler, sandbox provider)
 	$(BIN)/python -m local.runtime

@@ -1,5 +1,12 @@
-"""Lambda handler of `send`: an SQS batch in, the records to try again out (ReportBatchItemFailures)."""
+"""Lambda handler of `send`: an SQS batch in, the records to try again out (ReportBatchItemFailures).
+
+The init phase imports only what this module uses; the send path (boto3 clients, provider models,
+rendering, transport) is built by `wiring.send_service()` when the first batch needs it, and kept
+for the life of the execution environment. With provisioned concurrency the init phase runs ahead
+of any request, so it builds the send path there instead."""
 from __future__ import annotations
+
+import os
 
 # First, before anything imports pydantic: Powertools' batch module then skips importing every
 # parser model for its type hints (about 70 ms of cold start); a model still works as usual.
@@ -7,10 +14,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 
 from smsbridge.models.queue import QueuedRecord
 from smsbridge.observability import logger, metrics
-from smsbridge.services import send as _send_path  # noqa: F401  (every invocation needs it: load it in the init phase)
 from smsbridge.wiring import send_service
 
 processor = BatchProcessor(event_type=EventType.SQS, model=QueuedRecord, raise_on_entire_batch_failure=False)
+
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
+    send_service()
 
 
 class RetryLater(Exception):

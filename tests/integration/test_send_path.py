@@ -238,3 +238,23 @@ def test_given_a_message_without_a_var_the_provider_needs_then_it_is_rejected_to
     [dead] = stack.dead_letters()
     assert "vars.account" in dead["MessageAttributes"]["reason"]["StringValue"]
     assert message(stack, "novar")["status"] == "rejected"
+
+
+def test_given_provisioned_concurrency_then_the_init_phase_builds_the_send_path(stack, provider, monkeypatch):
+    import importlib
+
+    import send_handler as module
+    from smsbridge import wiring
+
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+    importlib.reload(module)
+    assert wiring.send_service.cache_info().currsize == 0  # on demand: the first batch builds it
+
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency")
+    importlib.reload(module)
+    assert wiring.send_service.cache_info().currsize == 1  # ready before any request
+
+    configure(provider)
+    stack.enqueue({"id": "warm", "to": "+33612345678", "text": "hello"})
+    drain(stack, rounds=1)
+    assert message(stack, "warm")["status"] == "sent"
