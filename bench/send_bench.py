@@ -16,6 +16,7 @@ Run with `make bench`.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import statistics
@@ -106,7 +107,7 @@ def concurrency_ratio() -> tuple[float, float, float]:
         return batch / trip, batch, trip
 
 
-def cpu_ratio(rounds: int = 6, per_round: int = 300) -> tuple[float, float, float]:
+def cpu_ratio(rounds: int = 12, per_round: int = 300) -> tuple[float, float, float]:
     with provider_process(0.0) as url:
         config = provider_config(url)
         client = ProviderClient(ProviderTransport(local_runtime=True))
@@ -128,14 +129,15 @@ def cpu_ratio(rounds: int = 6, per_round: int = 300) -> tuple[float, float, floa
                 assert answer.status_code == 201 and answer.json()["id"]
 
         bridge(), bare()  # warm
-        ours, theirs = [], []
-        for _ in range(rounds):  # alternate, so drift in machine load hits both sides alike
+        ours, theirs, ratios = [], [], []
+        for _ in range(rounds):  # side by side in pairs, so that drift in machine load hits both alike
             for side, samples in ((bridge, ours), (bare, theirs)):
+                gc.collect()  # neither side pays for the other's garbage
                 start = time.process_time()
                 side()
                 samples.append((time.process_time() - start) / per_round)
-        mine, base = statistics.median(ours), statistics.median(theirs)
-        return mine / base, mine, base
+            ratios.append(ours[-1] / theirs[-1])
+        return statistics.median(ratios), statistics.median(ours), statistics.median(theirs)
 
 
 # What the first batch loads after the handler's import: the modules `wiring.send_service()` imports.
