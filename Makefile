@@ -50,7 +50,7 @@ build: install ## sam build (no container); the layer comes precompiled (layers/
 	$(BIN)/sam build
 
 cold-start: build ## Import each built function as Lambda would: layer complete and precompiled, import times
-	$(BIN)/python bench/cold_imports.py
+	$(BIN)/python bench/cold_imports.py $(LAMBDA_RUNTIME_PACKAGES)
 
 run: install ## Start the whole system locally (moto, API, poller, scheduler, sandbox provider)
 	$(BIN)/python -m local.runtime

@@ -2,7 +2,7 @@
 
 For every function of .aws-sam/build/template.yaml, in fresh interpreters laid out like Lambda (the
 function's code first, then the layer's `python/`, then only the runtime's packages: boto3 and the
-rest of LAMBDA_RUNTIME_PACKAGES, precompiled as the runtime ships them; no site-packages), with
+rest of the Makefile's LAMBDA_RUNTIME_PACKAGES, given as arguments, precompiled as the runtime ships them; no site-packages), with
 bytecode writing off as on Lambda's read-only filesystem, it prints side by side (alternated runs, medians):
 
     the import time of the handler with the layer as built (precompiled, layers/common/Makefile)
@@ -15,6 +15,7 @@ there, the layer's from its .pyc files.
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -31,24 +32,19 @@ sys.path.insert(0, str(ROOT))
 
 from local.template import Template  # noqa: E402
 
-# What the Lambda python3.13 runtime ships (the Makefile's LAMBDA_RUNTIME_PACKAGES, by import name).
-RUNTIME_PACKAGES = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six"}
-
 PROBE = """
-import importlib, importlib.util, json, sys, time
+import importlib, importlib.util, json, os, sys, time
 sys.path[:0] = {paths!r}
 start = time.perf_counter()
 importlib.import_module({handler!r})
 elapsed = time.perf_counter() - start
-if {check!r}:
-    for name in {modules!r}:
-        importlib.import_module(name)
+for name in {modules!r}:
+    importlib.import_module(name)
 origins = {{}}
 for name, module in list(sys.modules.items()):
     path = getattr(module, "__file__", None)
     if path and not path.startswith(sys.base_prefix):
-        cached = importlib.util.cache_from_source(path) if path.endswith(".py") else None
-        origins[name] = [path, bool(cached) and __import__("os").path.exists(cached)]
+        origins[name] = [path, path.endswith(".py") and os.path.exists(importlib.util.cache_from_source(path))]
 print(json.dumps({{"elapsed": elapsed, "origins": origins}}))
 """
 
@@ -70,8 +66,8 @@ def package_modules(package: Path) -> list[str]:
                   for path in package.rglob("*.py"))
 
 
-def probe(paths: list[str], handler: str, modules: list[str], env: dict[str, str], check: bool = False) -> dict:
-    out = subprocess.run([sys.executable, "-S", "-c", PROBE.format(paths=paths, handler=handler, modules=modules, check=check)],
+def probe(paths: list[str], handler: str, modules: list[str], env: dict[str, str]) -> dict:
+    out = subprocess.run([sys.executable, "-S", "-c", PROBE.format(paths=paths, handler=handler, modules=modules)],
                          capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit(f"importing {handler} from the build failed:\n{out.stderr.strip()}")
@@ -83,10 +79,13 @@ def uncompiled(origins: dict[str, list], layers: list[Path]) -> list[str]:
             if path.endswith(".py") and not compiled and any(path.startswith(str(layer)) for layer in layers)]
 
 
-def runtime_packages(into: Path) -> Path:
+def runtime_packages(distributions: list[str], into: Path) -> Path:
     """A folder holding only the runtime's packages (links into this venv), precompiled as the runtime
     ships them (compileall writes what pip would have written)."""
-    for name in sorted(RUNTIME_PACKAGES):
+    wanted = {name.lower().replace("_", "-") for name in distributions}
+    modules = {module for module, owners in importlib.metadata.packages_distributions().items()
+               if wanted & {owner.lower().replace("_", "-") for owner in owners} and not module.startswith("_")}
+    for name in sorted(modules):
         origin = Path(importlib.util.find_spec(name).origin)
         source = origin.parent if origin.name == "__init__.py" else origin
         (into / source.name).symlink_to(source)
@@ -94,7 +93,11 @@ def runtime_packages(into: Path) -> Path:
     return into
 
 
-def main(runs: int = 5) -> int:
+def main(runtime_distributions: list[str], runs: int = 5) -> int:
+    if not runtime_distributions:
+        print("usage: cold_imports.py DISTRIBUTION... (what the Lambda runtime ships; `make cold-start` gives them)",
+              file=sys.stderr)
+        return 2
     if not (BUILD / "template.yaml").exists():
         print("no .aws-sam/build: run `make build` first (`make cold-start` does)", file=sys.stderr)
         return 2
@@ -104,7 +107,7 @@ def main(runs: int = 5) -> int:
     failures: list[str] = []
     print(f"{'function':<18}{'layer as built':>16}{'layer from source':>20}")
     with tempfile.TemporaryDirectory(prefix="smsbridge-cold-imports-") as scratch:
-        runtime = runtime_packages(Path(scratch))
+        runtime = runtime_packages(runtime_distributions, Path(scratch))
         for function in template.functions:
             layers = [path / "python" for path in function.layer_paths]
             sources = [Path(scratch) / f"{function.logical_id}-{i}" for i in range(len(layers))]
@@ -115,7 +118,7 @@ def main(runs: int = 5) -> int:
             function_env = env | dict(function.environment)
             modules = [name for layer in layers for name in package_modules(layer / "smsbridge")]
             modules += sorted({name for layer in layers for name in third_party_imports(layer / "smsbridge")})
-            checked = probe(built_paths, function.handler_module, modules, function_env, check=True)
+            checked = probe(built_paths, function.handler_module, modules, function_env)
             failures += uncompiled(checked["origins"], layers)
             built, source = [], []
             for _ in range(runs):  # alternated, so that drift in machine load hits both alike
@@ -131,4 +134,5 @@ def main(runs: int = 5) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The distributions the Lambda runtime ships: the Makefile's LAMBDA_RUNTIME_PACKAGES.
+    sys.exit(main(sys.argv[1:]))
