@@ -39,3 +39,7 @@ def _collect(model: BaseModel, path: tuple[str, ...], out: dict[str, str]) -> No
             out[".".join((*path, name))] = value.get_secret_value()
         elif isinstance(value, BaseModel):
             _collect(value, (*path, name), out)
+        elif isinstance(value, dict):  # `secrets`: a map of name to SecretStr
+            for key, item in value.items():
+                if isinstance(item, SecretStr):
+                    out[".".join((*path, name, key))] = item.get_secret_value()

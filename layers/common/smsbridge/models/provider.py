@@ -284,6 +284,8 @@ class BalanceSpec(_Strict):
 
 # ---------------------------------------------------------------- provider
 
+SecretName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+
 class ProviderConfig(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     name: str | None = None
@@ -301,6 +303,10 @@ class ProviderConfig(_Strict):
     inbound: InboundSpec | None = None
     status: StatusSpec | None = None
     balance: BalanceSpec | None = None
+    secrets: dict[SecretName, SecretStr] = Field(
+        default_factory=dict,
+        description="named secrets (write-only, kept in Secrets Manager), used as {{secrets.NAME}} in request, "
+                    "balance and auth templates")
 
     @model_validator(mode="after")
     def _templates_known(self) -> ProviderConfig:
