@@ -73,3 +73,18 @@ def test_given_messagebirds_answer_when_the_preset_reads_it_then_sent_with_the_i
 
     assert outcome.verdict == "sent"
     assert outcome.provider_message_id == message.id == MESSAGE
+
+
+def test_given_messagebirds_error_answer_when_the_preset_reads_it_then_failed_with_the_description_the_sdk_raises(
+        bench):
+    from messagebird.client import ErrorException
+
+    error = "no (correct) recipients found"
+    bench.server.answer_with(422, {"errors": [{"code": 9, "description": error, "parameter": "recipients"}]})
+
+    with pytest.raises(ErrorException) as raised:
+        sdk_send(bench)
+    _, outcome = preset_send(bench)
+
+    assert raised.value.errors[0].description == error
+    assert outcome.verdict == "failed" and outcome.reason.endswith(error)

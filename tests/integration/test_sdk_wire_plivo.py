@@ -55,3 +55,15 @@ def test_given_plivos_answer_when_the_preset_reads_it_then_sent_with_the_uuid_th
 
     assert outcome.verdict == "sent"
     assert outcome.provider_message_id == answer.message_uuid[0] == MESSAGE_UUID
+
+
+def test_given_plivos_error_answer_when_the_preset_reads_it_then_failed_with_the_error_the_sdk_raises(bench):
+    from plivo.exceptions import ValidationError
+
+    bench.server.answer_with(400, {"api_id": "4e1f954c-baf3-11ec-bafe-0242ac110003", "error": "invalid 'dst' parameter"})
+
+    with pytest.raises(ValidationError, match="invalid 'dst' parameter"):
+        sdk_send(bench)
+    _, outcome = preset_send(bench)
+
+    assert outcome.verdict == "failed" and outcome.reason.endswith("invalid 'dst' parameter")

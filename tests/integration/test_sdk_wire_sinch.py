@@ -58,3 +58,17 @@ def test_given_sinchs_answer_when_the_preset_reads_it_then_sent_with_the_batch_i
 
     assert outcome.verdict == "sent"
     assert outcome.provider_message_id == batch.id == BATCH_ID
+
+
+def test_given_sinchs_error_answer_when_the_preset_reads_it_then_failed_with_the_text_the_sdk_raises(bench):
+    from sinch.core.exceptions import SinchException
+
+    error = "Parameter 'to' contains an invalid number"
+    bench.server.answer_with(400, {"code": "syntax_invalid_parameter_format", "text": error})
+
+    with pytest.raises(SinchException) as raised:
+        sdk_send(bench)
+    _, outcome = preset_send(bench)
+
+    assert raised.value.http_response.body["text"] == error  # the SDK keeps Sinch's answer, and says "Error 400"
+    assert outcome.verdict == "failed" and outcome.reason.endswith(error)

@@ -55,3 +55,17 @@ def test_given_telnyxs_answer_when_the_preset_reads_it_then_sent_with_the_id_the
 
     assert outcome.verdict == "sent"
     assert outcome.provider_message_id == answer.data.id == TELNYX_ID
+
+
+def test_given_telnyxs_error_answer_when_the_preset_reads_it_then_failed_with_the_detail_the_sdk_raises(bench):
+    from telnyx import UnprocessableEntityError
+
+    error = "The 'to' address should be in E.164 format."
+    bench.server.answer_with(422, {"errors": [{"code": "40310", "title": "Invalid 'to' address", "detail": error}]})
+
+    with pytest.raises(UnprocessableEntityError) as raised:
+        sdk_send(bench)
+    _, outcome = preset_send(bench)
+
+    assert raised.value.body["errors"][0]["detail"] == error
+    assert outcome.verdict == "failed" and outcome.reason.endswith(error)

@@ -56,3 +56,18 @@ def test_given_twilios_answer_when_the_preset_reads_it_then_sent_with_the_sid_th
 
     assert outcome.verdict == "sent"
     assert outcome.provider_message_id == message.sid == ANSWER[2]["sid"]
+
+
+def test_given_twilios_error_answer_when_the_preset_reads_it_then_failed_with_the_message_the_sdk_raises(bench):
+    from twilio.base.exceptions import TwilioRestException
+
+    error = "The 'To' number +14155550100 is not a valid phone number."
+    bench.server.answer_with(400, {"code": 21211, "message": error, "status": 400,
+                                   "more_info": "https://www.twilio.com/docs/errors/21211"})
+
+    with pytest.raises(TwilioRestException) as raised:
+        sdk_send(bench)
+    _, outcome = preset_send(bench)
+
+    assert raised.value.msg.endswith(error)  # "Unable to create record: " + Twilio's message
+    assert outcome.verdict == "failed" and outcome.reason.endswith(error)

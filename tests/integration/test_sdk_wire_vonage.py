@@ -67,3 +67,16 @@ def test_given_vonages_answer_when_the_preset_reads_it_then_sent_with_the_messag
 
     assert outcome.verdict == "sent"
     assert outcome.provider_message_id == answer.messages[0].message_id == "0A0000000123ABCD1"
+
+
+def test_given_vonages_error_answer_when_the_preset_reads_it_then_failed_with_the_text_the_sdk_raises(bench):
+    from vonage_sms import SmsError
+
+    # Vonage answers 200 and says in the message's status that it was refused.
+    bench.server.answer_with(200, {"message-count": "1", "messages": [{"status": "4", "error-text": "Bad Credentials"}]})
+
+    with pytest.raises(SmsError, match="Bad Credentials"):
+        sdk_send(bench)
+    _, outcome = preset_send(bench)
+
+    assert outcome.verdict == "failed" and outcome.reason.endswith("Bad Credentials")
