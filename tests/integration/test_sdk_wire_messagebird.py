@@ -1,4 +1,4 @@
-"""The MessageBird preset's request against what the official `messagebird` SDK sends (message_create), on one loopback server."""
+"""The MessageBird preset's request against the official `messagebird` SDK's (message_create), on one loopback."""
 from __future__ import annotations
 
 import messagebird

@@ -1,4 +1,4 @@
-"""The Sinch preset's request against what the official `sinch` SDK sends (SMS REST API, batches.send_sms), on one loopback server."""
+"""The Sinch preset's request against the official `sinch` SDK's (SMS REST API batches.send_sms), on one loopback."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""The Twilio preset's request against what the official `twilio` SDK sends (Messages.create), on one loopback server."""
+"""The Twilio preset's request against what the official `twilio` SDK sends (Messages.create), on one loopback."""
 from __future__ import annotations
 
 import pytest

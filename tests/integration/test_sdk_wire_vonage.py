@@ -1,4 +1,4 @@
-"""The Vonage SMS API preset's request against what the official `vonage` v4 SDK (vonage_sms) sends, on one loopback server."""
+"""The Vonage SMS API preset's request against the official `vonage` v4 SDK's (vonage_sms), on one loopback."""
 from __future__ import annotations
 
 import pytest

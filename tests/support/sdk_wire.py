@@ -1,4 +1,4 @@
-"""One loopback provider that an official SDK and a preset both send to, and what of each request must be equal (SPEC 6).
+"""One loopback provider that an official SDK and a preset both send to, and what must be equal (SPEC 6).
 
 Usage (see tests/integration/test_sdk_wire_twilio.py):
 
