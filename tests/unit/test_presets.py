@@ -34,6 +34,18 @@ MINIMAL_DOCUMENTS: dict[str, dict[str, Any]] = {
     "textlocal": {"auth": {"token": "api-key"}, "inbound": {"auth": {"token": "hook"}}},
     "msg91": {"auth": {"token": "authkey"}},
     "ino-cx": {"auth": {"token": "api-token"}},
+    # The presets of SPEC 6 "Then:" (tests/unit/test_presets_more.py)
+    "clicksend": {"auth": {"username": "user", "password": "api-key"}, "inbound": {"auth": {"token": "hook"}}},
+    "aws-end-user-messaging": {"request": {"url": "https://sms-voice.eu-west-1.amazonaws.com/"},
+                               "auth": {"region": "eu-west-1"}},
+    "africastalking": {"auth": {"token": "api-key"}, "inbound": {"auth": {"token": "hook"}}},
+    "termii": {"secrets": {"api_key": "api-key"}},
+    "textmagic": {"auth": {"token": "api-key"}},
+    "bandwidth": {"auth": {"username": "api-user", "password": "api-password"},
+                  "inbound": {"auth": {"username": "bandwidth", "password": "callback"}}},
+    "smsglobal": {"auth": {"token": "api-password"}},
+    "esendex": {"auth": {"username": "user@example.com", "password": "api-token"}},
+    "twilio-messaging-service": {"auth": {"username": "AC0123456789abcdef", "password": "auth-token"}},
 }
 
 

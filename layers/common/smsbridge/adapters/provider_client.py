@@ -1,13 +1,14 @@
 """Sends a rendered request to a provider with its credentials, refreshing an OAuth2 token once on a 401."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Protocol
 
 from smsbridge.adapters.oauth_tokens import OAuthTokenCache
-from smsbridge.core.auth import authenticate
-from smsbridge.models.provider import OAuth2Auth, ProviderConfig
+from smsbridge.core.auth import AwsCredentials, authenticate
+from smsbridge.models.provider import OAuth2Auth, ProviderConfig, SigV4Auth
 from smsbridge.models.wire import HttpRequest, HttpResponse
 
 
@@ -23,10 +24,30 @@ class Transport(Protocol):
 _fetching_for: ContextVar[ProviderConfig] = ContextVar("smsbridge_token_fetch_provider")
 
 
+class RoleCredentials:
+    """The function's own AWS credentials (its IAM role, from the environment), for SigV4 providers
+    that name no keys: botocore's provider chain, asked once, refreshed by botocore as they expire."""
+
+    def __init__(self) -> None:
+        self._credentials = None
+
+    def __call__(self) -> AwsCredentials | None:
+        if self._credentials is None:
+            import botocore.session  # in the Lambda runtime; only SigV4 providers pay for the import
+
+            self._credentials = botocore.session.get_session().get_credentials()
+            if self._credentials is None:
+                return None
+        frozen = self._credentials.get_frozen_credentials()
+        return AwsCredentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+
 class ProviderClient:
-    def __init__(self, transport: Transport, tokens: OAuthTokenCache | None = None) -> None:
+    def __init__(self, transport: Transport, tokens: OAuthTokenCache | None = None,
+                 aws_credentials: Callable[[], AwsCredentials | None] | None = None) -> None:
         self._transport = transport
         self._tokens = tokens if tokens is not None else OAuthTokenCache(self._send_token_request)
+        self._aws_credentials = aws_credentials if aws_credentials is not None else RoleCredentials()
 
     def send(self, provider: ProviderConfig, request: HttpRequest, now: datetime) -> HttpResponse:
         """The provider's answer to `request`, authenticated per `provider.auth`.
@@ -34,6 +55,9 @@ class ProviderClient:
         Raises `TokenUnavailable` while an OAuth2 token cannot be had; transport errors pass through.
         """
         auth = provider.auth
+        if isinstance(auth, SigV4Auth):
+            role = self._aws_credentials() if auth.access_key_id is None else None
+            return self._send(provider, authenticate(request, auth, now, aws_credentials=role))
         if not isinstance(auth, OAuth2Auth):
             return self._send(provider, authenticate(request, auth, now))
         bearer = self._token(provider, auth, now)

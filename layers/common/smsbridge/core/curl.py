@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 from smsbridge.core.secrets import MASK
-from smsbridge.models.provider import ApiKeyAuth, BasicAuth, HmacAuth, JwtAuth, OAuth2Auth
+from smsbridge.models.provider import ApiKeyAuth, BasicAuth, HmacAuth, JwtAuth, OAuth2Auth, SigV4Auth
 from smsbridge.models.wire import HttpRequest
 
 # ---------------------------------------------------------------- request → curl
@@ -70,6 +70,8 @@ def _credential_headers(auth: Any) -> list[str]:
         return [auth.signature_header]
     if isinstance(auth, (JwtAuth, OAuth2Auth)):
         return [auth.header]
+    if isinstance(auth, SigV4Auth):
+        return ["Authorization", "X-Amz-Security-Token"]
     return []
 
 

@@ -147,7 +147,8 @@ def render_request(provider: ProviderConfig, messages: list[OutboundMessage], no
             headers[rendered_name] = _header_value(rendered_name, render_text(value, context))
         body: bytes | None = None
         if spec.content_type == "json":
-            headers["Content-Type"] = JSON_CONTENT_TYPE
+            if not any(name.lower() == "content-type" for name in headers):  # else a JSON media type of its own
+                headers["Content-Type"] = JSON_CONTENT_TYPE
             if spec.body is not None:
                 document = (_render_batch_body(spec.body, batch.key, contexts) if batch is not None
                             else _render_json(spec.body, context))

@@ -6,6 +6,7 @@ explicitly (`secret_paths` and `core.secrets` deal with storing them apart).
 """
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import jmespath
@@ -45,6 +46,7 @@ class BatchSpec(_Strict):
 
 
 FormBody = dict[str, str] | list[tuple[str, str]]
+_JSON_MEDIA_TYPE = re.compile(r"^application/[A-Za-z0-9.+-]*json[A-Za-z0-9.+-]*(\s*;.*)?$")
 
 
 class RequestSpec(_Strict):
@@ -70,9 +72,13 @@ class RequestSpec(_Strict):
             if not isinstance(self.body, dict) or not isinstance(self.body.get(self.batch.key), (dict, list)):
                 raise ValueError(f"request.batch.key {self.batch.key!r} must name an object or one-element "
                                  "list in the JSON body: the template of one recipient")
-        for name in self.headers:
+        for name, value in self.headers.items():
+            # A JSON API may name its own JSON media type (AWS's `application/x-amz-json-1.0`).
+            if name.lower() == "content-type" and self.content_type == "json" and _JSON_MEDIA_TYPE.match(value):
+                continue
             if name.lower() in ("content-type", "content-length"):
-                raise ValueError(f"header {name!r} is set by the bridge from content_type")
+                raise ValueError(f"header {name!r} is set by the bridge from content_type (a JSON body "
+                                 "may name another JSON media type, such as application/x-amz-json-1.0)")
         return self
 
 
@@ -187,7 +193,27 @@ class JwtAuth(_Strict):
         return self
 
 
-Auth = Annotated[NoAuth | BasicAuth | ApiKeyAuth | HmacAuth | OAuth2Auth | JwtAuth, Field(discriminator="type")]
+class SigV4Auth(_Strict):
+    """AWS Signature Version 4, for AWS APIs such as End User Messaging SMS (`SendTextMessage`)."""
+
+    type: Literal["sigv4"]
+    service: str = Field(pattern=r"^[a-z0-9-]{1,64}$", description="the signing name, e.g. `sms-voice`")
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", description="e.g. `eu-west-1`")
+    access_key_id: str | None = Field(
+        default=None, pattern=r"^[A-Z0-9]{1,128}$",
+        description="with `secret_access_key`: an IAM user's keys; default: the send function's own role")
+    secret_access_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _keys_in_pairs(self) -> SigV4Auth:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("sigv4 auth: give both `access_key_id` and `secret_access_key`, or neither "
+                             "(to sign with the function's own IAM role)")
+        return self
+
+
+Auth = Annotated[NoAuth | BasicAuth | ApiKeyAuth | HmacAuth | OAuth2Auth | JwtAuth | SigV4Auth,
+                 Field(discriminator="type")]
 
 
 # ---------------------------------------------------------------- response

@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, ValidationError
 from smsbridge.adapters.http import RequestNotSendable, TransportError, UrlNotAllowed, check_provider_url
 from smsbridge.adapters.oauth_tokens import TokenUnavailable
 from smsbridge.adapters.store import ProviderNotFound, provider_ref
-from smsbridge.core.auth import AuthError, TokenError, authenticate, parse_token_answer, token_request
+from smsbridge.core.auth import AuthError, AwsCredentials, TokenError, authenticate, parse_token_answer, token_request
 from smsbridge.core.consent import ConsentState, consent_block_reason
 from smsbridge.core.curl import CurlError, curl_command, mask_paths, masked_request, provider_draft
 from smsbridge.core.presets import resolve_preset
@@ -30,7 +30,7 @@ from smsbridge.models.api import (
     TestSendResult,
 )
 from smsbridge.models.message import OutboundMessage, to_e164
-from smsbridge.models.provider import OAuth2Auth, ProviderConfig
+from smsbridge.models.provider import OAuth2Auth, ProviderConfig, SigV4Auth
 from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
 from smsbridge.models.wire import HttpRequest, HttpResponse
 from smsbridge.clock import iso_utc, utc_now
@@ -185,7 +185,9 @@ class AdminService:
             request = render_request(provider, [message], now)
             # No token is fetched for a preview: the masked value stands where the token goes.
             bearer = MASK if isinstance(provider.auth, OAuth2Auth) else None
-            request = authenticate(request, provider.auth, now, bearer=bearer)
+            # Nor are the role's AWS keys read: stand-ins sign, and the signature is masked anyway.
+            role = AwsCredentials(MASK, MASK) if isinstance(provider.auth, SigV4Auth) else None
+            request = authenticate(request, provider.auth, now, bearer=bearer, aws_credentials=role)
         except (RenderError, AuthError) as exc:
             raise BadRequest(f"cannot render this message with provider {provider.id!r}: {exc}") from None
         shown = masked_request(request, provider.auth, split_secrets(provider)[1].values())
