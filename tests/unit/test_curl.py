@@ -376,3 +376,10 @@ def test_given_a_secret_that_is_only_a_placeholder_when_shown_then_it_is_not_mas
     shown = draft.shown()
     assert shown["auth"]["password"] == "$PASSWORD"
     assert shown["secrets"]["api_key"] == MASK
+
+
+def test_given_a_real_key_that_merely_contains_xxxx_when_drafted_then_the_report_quotes_none_of_it() -> None:
+    draft = provider_draft("curl https://x.example/send -H 'X-Api-Key: live-9f2xxxxa71' -d 'to=+33612345678&text=hi'")
+
+    assert [(item.where, item.token) for item in draft.unfilled] == [("auth.token", "(in the masked value)")]
+    assert not any("9f2" in note for note in draft.notes)

@@ -300,7 +300,7 @@ _DOC_PLACEHOLDERS = [
     re.compile(r"(?i)\b(?:your|my)[_\-]?[a-z0-9][a-z0-9_\-]{2,}"),  # YOUR_API_KEY, YourAuthorizationTokenHere
     re.compile(r"(?i)\b(?:replace[_\-]?me|change[_\-]?me|insert[_\-]\w+|enter[_\-]\w+|put[_\-]your\w*)\b"),
     # AUTH_TOKEN, TO_NUMBER, CHANNEL-ID: upper-case words joined, one of them naming what to put there
-    re.compile(r"\b[A-Z][A-Z0-9]*(?:[_\-][A-Z0-9]+)+\b"),
+    re.compile(r"\b[A-Z]{2,}(?:[_\-][A-Z]{2,})+\b"),
 ]
 _PLACEHOLDER_WORDS = {"KEY", "TOKEN", "SECRET", "ID", "SID", "PASSWORD", "USERNAME", "USER", "NUMBER", "PHONE",
                       "ACCOUNT", "AUTH", "API", "SENDER", "CHANNEL", "NAME", "MSISDN", "HERE", "LOGIN"}
@@ -624,7 +624,14 @@ def unfilled_placeholders(config: dict[str, Any]) -> list[Unfilled]:
                 found.append(Unfilled(where, match.group(0), "documentation placeholder"))
         if credential and not taken and text.strip().lower() in _GENERIC_CREDENTIALS:
             found.append(Unfilled(where, text.strip(), "documentation placeholder"))
-    return found
+    # Part of a credential is quoted only when the placeholder is the whole value: a real key that
+    # merely contains "xxxx" must not leak into notes and errors.
+    return [item if not _is_credential_path(item.where) or _whole_placeholder(_at_path(config, item.where), item.token)
+            else Unfilled(item.where, "(in the masked value)", item.kind) for item in found]
+
+
+def _is_credential_path(where: str) -> bool:
+    return where.startswith("secrets.") or where in ("auth.password", "auth.token")
 
 
 def _strings_of(config: dict[str, Any]) -> Iterable[tuple[str, str, bool]]:
