@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.support.apigw_events import AdminApi as Api
+from tests.support.provider_curls import SAMPLES, ProviderCurl
 
 SECRET_TOKEN = "tok-SECRET-8c1f2e"
 MASK = "**********"
@@ -338,6 +339,63 @@ def test_given_save_when_a_curl_is_imported_then_the_provider_is_stored_with_its
     stored = admin_service()._providers.get("example")
     assert stored.auth.token.get_secret_value() == "live-SECRET"
     assert stored.request.body == {"to": "{{to}}", "message": "{{text}}"}
+
+
+def test_given_credentials_in_a_form_body_when_imported_and_saved_then_they_live_in_secrets_manager_only(
+        api: Api) -> None:
+    command = ("curl -X POST https://rest.nexmo.com/sms/json -d api_key=key-SECRET-1 -d api_secret=sec-SECRET-2 "
+               "-d to=447700900000 -d from=ACME -d 'text=Hello'")
+
+    answer = api.call("POST", "/providers/import-curl", {"curl": command, "id": "vonage-form", "save": True})
+
+    assert answer.status == 200
+    assert answer.json()["saved"] is True
+    assert answer.json()["provider"]["request"]["body"] == [
+        ["api_key", "{{secrets.api_key}}"], ["api_secret", "{{secrets.api_secret}}"], ["to", "{{to_digits}}"],
+        ["from", "{{sender}}"], ["text", "{{text}}"]]
+    assert "SECRET" not in answer.text
+    from smsbridge.wiring import admin_service
+
+    store = admin_service()._providers
+    row = store._table.get_item(Key={"id": "vonage-form"})["Item"]
+    assert "SECRET" not in json.dumps(row, default=str)
+    assert {name: value.get_secret_value() for name, value in store.get("vonage-form").secrets.items()} == {
+        "api_key": "key-SECRET-1", "api_secret": "sec-SECRET-2"}
+
+
+def test_given_vonages_documented_curl_when_imported_then_not_valid_naming_each_shell_variable_and_not_saved(
+        api: Api) -> None:
+    vonage = next(sample for sample in SAMPLES if sample.provider == "Vonage (SMS API)")
+
+    answer = api.call("POST", "/providers/import-curl", {"curl": vonage.command, "id": "vonage", "save": True})
+
+    assert answer.status == 200
+    result = answer.json()
+    assert result["valid"] is False
+    assert result["saved"] is False
+    assert {"loc": "auth.username", "msg": "auth.username: shell variable $VONAGE_API_KEY left to fill"} in result["errors"]
+    assert {"loc": "auth.password", "msg": "auth.password: shell variable $VONAGE_API_SECRET left to fill"} in (
+        result["errors"])
+    assert result["provider"]["auth"]["password"] == "$VONAGE_API_SECRET"  # a placeholder, nothing secret to mask
+    assert result["provider"]["request"]["body"] == {"from": "{{sender}}", "to": "{{to}}", "text": "{{text}}"}
+    assert api.call("GET", "/providers/vonage").status == 404
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[sample.provider for sample in SAMPLES])
+def test_given_a_providers_documented_curl_when_imported_then_placeholders_are_errors_and_real_secrets_are_masked(
+        api: Api, sample: ProviderCurl) -> None:
+    answer = api.call("POST", "/providers/import-curl", {"curl": sample.command})
+
+    assert answer.status == 200, sample.source
+    result = answer.json()
+    assert result["valid"] is not bool(sample.left_to_fill)
+    assert {(error["loc"], token) for error in result["errors"] for where, token in sample.left_to_fill
+            if error["loc"] == where and token in error["msg"]} == set(sample.left_to_fill)
+    for credential in sample.credentials:
+        if not any(token == credential for _, token in sample.left_to_fill):
+            shown = json.dumps([result["provider"]["request"].get(part) for part in ("headers", "query", "body")]
+                               + [result["provider"].get("secrets"), result["provider"].get("auth")])
+            assert credential not in shown, sample.source
 
 
 def test_given_a_command_without_url_when_imported_then_400(api: Api) -> None:

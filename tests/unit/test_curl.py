@@ -5,6 +5,7 @@ import base64
 import json
 import shlex
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given
@@ -17,6 +18,7 @@ from smsbridge.core.secrets import MASK
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.wire import HttpRequest
+from tests.support.provider_curls import SAMPLES, ProviderCurl
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -200,3 +202,184 @@ def test_given_no_recognisable_fields_when_drafted_then_a_note_says_where_placeh
     draft = provider_draft("curl https://x.example/send -d 'a=1'")
 
     assert any("{{to}}" in note for note in draft.notes)
+
+
+# ---------------------------------------------------------------- providers' documented sample curls
+
+def _request_text(config: dict) -> str:
+    """The request's fields as text, the URL's host left out (Textbelt's key is its own name)."""
+    request = dict(config["request"], url=urlsplit(config["request"]["url"])._replace(netloc="").geturl())
+    return json.dumps(request, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[sample.provider for sample in SAMPLES])
+def test_given_a_providers_documented_curl_when_drafted_then_recipient_and_text_are_placeholders(
+        sample: ProviderCurl) -> None:
+    draft = provider_draft(sample.command)
+
+    request = _request_text(draft.config)
+    assert "{{to}}" in request or "{{to_digits}}" in request, sample.source
+    assert "{{text}}" in request, sample.source
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[sample.provider for sample in SAMPLES])
+def test_given_a_providers_documented_curl_when_drafted_then_no_credential_stays_in_the_request(
+        sample: ProviderCurl) -> None:
+    draft = provider_draft(sample.command)
+
+    kept = json.dumps([draft.config.get("auth"), draft.config.get("secrets")])
+    for credential in sample.credentials:
+        assert credential not in _request_text(draft.config), sample.source
+        assert credential in kept, sample.source
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[sample.provider for sample in SAMPLES])
+def test_given_a_providers_documented_curl_when_drafted_then_every_placeholder_left_is_reported_where_it_stands(
+        sample: ProviderCurl) -> None:
+    draft = provider_draft(sample.command)
+
+    assert {(item.where, item.token) for item in draft.unfilled} == sample.left_to_fill, sample.source
+    for item in draft.unfilled:
+        assert any(item.where in note and item.token in note for note in draft.notes)
+
+
+@pytest.mark.parametrize("sample", [s for s in SAMPLES if not s.left_to_fill], ids=lambda s: s.provider)
+def test_given_a_documented_curl_with_nothing_left_to_fill_when_drafted_then_it_is_a_valid_provider(
+        sample: ProviderCurl) -> None:
+    draft = provider_draft(sample.command)
+
+    provider = ProviderConfig.model_validate(draft.config)
+    assert provider.secrets or provider.auth.type != "none"
+
+
+def test_given_vonages_messages_sample_when_drafted_then_the_number_under_from_is_the_sender() -> None:
+    vonage = next(sample for sample in SAMPLES if sample.provider == "Vonage (Messages API)")
+
+    body = provider_draft(vonage.command).config["request"]["body"]
+
+    assert body["from"]["number"] == "{{sender}}"
+    assert body["to"]["number"] == "{{to}}"
+    assert body["message"]["content"]["text"] == "{{text}}"
+
+
+# ---------------------------------------------------------------- credentials anywhere
+
+def test_given_credentials_in_a_form_body_when_drafted_then_they_move_to_secrets_with_a_placeholder() -> None:
+    draft = provider_draft("curl -X POST https://rest.nexmo.com/sms/json -d api_key=abcd1234 "
+                           "-d api_secret=s3cr3tVALUE -d to=447700900000 -d from=ACME -d 'text=hi'")
+
+    assert draft.config["request"]["body"] == {"api_key": "{{secrets.api_key}}", "api_secret": "{{secrets.api_secret}}",
+                                               "to": "{{to_digits}}", "from": "{{sender}}", "text": "{{text}}"}
+    assert draft.config["secrets"] == {"api_key": "abcd1234", "api_secret": "s3cr3tVALUE"}
+    assert set(draft.secret_paths) == {"secrets.api_key", "secrets.api_secret"}
+    ProviderConfig.model_validate(draft.config)
+
+
+def test_given_two_credential_headers_when_drafted_then_the_first_is_auth_and_the_second_a_secret() -> None:
+    draft = provider_draft("curl https://rest.example.com/api/v2/messages -H 'X-TM-Username: jane' "
+                           "-H 'X-TM-Key: k-111' -H 'X-Other-Token: t-222' -d 'phones=447860021130&text=hi'")
+
+    assert draft.config["auth"] == {"type": "api_key", "header": "X-TM-Key", "token": "k-111"}
+    assert draft.config["request"]["headers"] == {"X-TM-Username": "jane", "X-Other-Token": "{{secrets.X_Other_Token}}"}
+    assert draft.config["secrets"] == {"X_Other_Token": "t-222"}
+
+
+def test_given_a_scheme_shaped_value_in_an_unusual_header_when_drafted_then_it_is_taken_as_a_credential() -> None:
+    draft = provider_draft("curl -u user:pw https://x.example/send -H 'X-Upstream: Bearer abc.def' -d 'to=+33612345678&text=hi'")
+
+    assert draft.config["request"]["headers"] == {"X-Upstream": "Bearer {{secrets.X_Upstream}}"}
+    assert draft.config["secrets"] == {"X_Upstream": "abc.def"}
+
+
+def test_given_a_second_credential_in_the_query_when_drafted_then_it_goes_to_secrets() -> None:
+    draft = provider_draft("curl 'https://x.example/send?apikey=K1&password=P2&numbers=447123456789,447987654321&message=hi'")
+
+    assert draft.config["auth"] == {"type": "api_key", "query": "apikey", "token": "K1"}
+    assert draft.config["request"]["query"] == {"password": "{{secrets.password}}", "numbers": "{{to_digits}}",
+                                                "message": "{{text}}"}
+
+
+def test_given_credentials_in_a_json_body_when_drafted_then_the_body_holds_secret_placeholders() -> None:
+    draft = provider_draft("""curl https://api.ng.termii.com/api/sms/send -H 'Content-Type: application/json' """
+                           """-d '{"to": "2347880234567", "from": "talert", "sms": "Hi", "api_key": "TL-REAL-1"}'""")
+
+    assert draft.config["request"]["body"] == {"to": "{{to_digits}}", "from": "{{sender}}", "sms": "{{text}}",
+                                               "api_key": "{{secrets.api_key}}"}
+    assert draft.config["secrets"] == {"api_key": "TL-REAL-1"}
+    assert draft.shown()["secrets"] == {"api_key": MASK}
+
+
+def test_given_user_and_password_in_the_url_when_drafted_then_basic_auth_and_a_clean_url() -> None:
+    draft = provider_draft("curl 'https://jane:pw-1@sms.example.net/send' -d 'to=+33612345678&text=hi'")
+
+    assert draft.config["auth"] == {"type": "basic", "username": "jane", "password": "pw-1"}
+    assert draft.config["request"]["url"] == "https://sms.example.net/send"
+
+
+# ---------------------------------------------------------------- recipients
+
+def test_given_a_phone_number_under_an_unknown_key_when_drafted_then_it_becomes_the_recipient() -> None:
+    draft = provider_draft("""curl https://x.example/v1 -d '{"target_line": "+33612345678", "text": "hi"}'""")
+
+    assert draft.config["request"]["body"]["target_line"] == "{{to}}"
+
+
+def test_given_a_number_that_is_no_valid_phone_under_an_unknown_key_when_drafted_then_it_stays() -> None:
+    draft = provider_draft("""curl https://x.example/v1 -d '{"reference": "45450007002", "to": "+33612345678"}'""")
+
+    assert draft.config["request"]["body"]["reference"] == "45450007002"
+
+
+def test_given_a_list_of_recipients_when_drafted_then_one_placeholder_and_a_note_on_batching() -> None:
+    draft = provider_draft("""curl https://x.example/v1 -d '{"mobiles": ["919999999999", "918888888888"], "msg": "x"}'""")
+
+    assert draft.config["request"]["body"]["mobiles"] == ["{{to_digits}}"]
+    assert any("request.batch" in note for note in draft.notes)
+
+
+def test_given_a_doc_placeholder_as_the_recipient_when_drafted_then_the_recipient_placeholder_takes_its_place() -> None:
+    draft = provider_draft("""curl https://x.example/v5/flow -H 'authkey: A1' -d '{"mobiles": "91XXXXXXXXXX"}'""")
+
+    assert draft.config["request"]["body"]["mobiles"] == "{{to_digits}}"
+    assert draft.unfilled == []
+
+
+# ---------------------------------------------------------------- placeholders left to fill
+
+@pytest.mark.parametrize(("command", "where", "token"), [
+    ("curl 'https://x.example/{account_id}/send' -d 'to=+33612345678&text=hi'", "request.url", "{account_id}"),
+    ("curl https://x.example/send -H 'X-Tenant: <TENANT_ID>' -d 'to=+33612345678'", "request.headers.X-Tenant",
+     "<TENANT_ID>"),
+    ("curl https://x.example/send -d 'to=+33612345678&route=${ROUTE}'", "request.body.route", "${ROUTE}"),
+    ("curl https://x.example/send -d 'to=+33612345678&campaign=REPLACE_ME'", "request.body.campaign", "REPLACE_ME"),
+    ("curl https://x.example/send -d 'to=+33612345678&token=[your key]'", "secrets.token", "[your key]"),
+    ("curl https://x.example/send -H 'Authorization: Bearer xxxxxxxx' -d 'to=+33612345678'", "auth.token",
+     "xxxxxxxx"),
+])
+def test_given_a_placeholder_left_in_the_sample_when_drafted_then_it_is_reported_where_it_stands(
+        command: str, where: str, token: str) -> None:
+    draft = provider_draft(command)
+
+    assert (where, token) in {(item.where, item.token) for item in draft.unfilled}
+    assert any(where in note and token in note for note in draft.notes)
+
+
+def test_given_our_own_placeholders_when_drafted_then_they_are_not_reported() -> None:
+    draft = provider_draft("curl https://x.example/send -d 'to={{to}}&text={{text}}&ref=$$MessageID'")
+
+    assert draft.unfilled == []
+
+
+def test_given_a_secret_that_is_only_a_placeholder_when_shown_then_it_is_not_masked_but_a_real_one_is() -> None:
+    draft = provider_draft("curl https://x.example/send -u 'jane:$PASSWORD' -d 'to=+33612345678&api_key=real-1'")
+
+    shown = draft.shown()
+    assert shown["auth"]["password"] == "$PASSWORD"
+    assert shown["secrets"]["api_key"] == MASK
+
+
+def test_given_a_real_key_that_merely_contains_xxxx_when_drafted_then_the_report_quotes_none_of_it() -> None:
+    draft = provider_draft("curl https://x.example/send -H 'X-Api-Key: live-9f2xxxxa71' -d 'to=+33612345678&text=hi'")
+
+    assert [(item.where, item.token) for item in draft.unfilled] == [("auth.token", "(in the masked value)")]
+    assert not any("9f2" in note for note in draft.notes)

@@ -241,7 +241,8 @@ def check_request_templates(request: RequestSpec) -> None:
 
 
 def _is_known(name: str) -> bool:
-    return name in _CANONICAL or (name.startswith("vars.") and len(name) > len("vars."))
+    return name in _CANONICAL or any(name.startswith(prefix) and len(name) > len(prefix)
+                                     for prefix in ("vars.", "secrets."))
 
 
 def _templates_of(request: RequestSpec) -> Iterator[str]:

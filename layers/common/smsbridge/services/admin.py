@@ -15,7 +15,7 @@ from smsbridge.adapters.oauth_tokens import TokenUnavailable
 from smsbridge.adapters.store import ProviderNotFound, provider_ref
 from smsbridge.core.auth import AuthError, AwsCredentials, TokenError, authenticate, parse_token_answer, token_request
 from smsbridge.core.consent import ConsentState, consent_block_reason
-from smsbridge.core.curl import CurlError, curl_command, mask_paths, masked_request, provider_draft
+from smsbridge.core.curl import CurlError, curl_command, masked_request, provider_draft
 from smsbridge.core.presets import resolve_preset
 from smsbridge.core.render import RenderError, render_request
 from smsbridge.core.secrets import MASK, join_secrets, split_secrets
@@ -291,11 +291,14 @@ class AdminService:
             draft = provider_draft(command.curl, command.id)
         except CurlError as exc:
             raise BadRequest(f"curl: {exc}") from None
+        # Placeholders left to fill make the draft invalid even where the model would take them.
+        errors = [{"loc": item.where, "msg": item.message} for item in draft.unfilled]
         try:
             config = ProviderConfig.model_validate(draft.config)
         except ValidationError as exc:
-            return ImportCurlResult(provider=mask_paths(draft.config, draft.secret_paths), notes=draft.notes,
-                                    valid=False, errors=field_errors(exc))
+            errors += field_errors(exc)
+        if errors:
+            return ImportCurlResult(provider=draft.shown(), notes=draft.notes, valid=False, errors=errors)
         saved = False
         if command.save:
             self.create_provider(config)
