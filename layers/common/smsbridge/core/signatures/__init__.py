@@ -9,6 +9,8 @@ from datetime import datetime
 from importlib import import_module
 from typing import Any
 
+from smsbridge.core.signatures.hmac import hmac_signature
+from smsbridge.core.signatures.twilio import twilio_signature
 from smsbridge.core.signatures.webhook import (
     InboundAuthModel,
     InboundScheme,
@@ -25,10 +27,6 @@ SCHEMES: tuple[InboundScheme, ...] = tuple(
     import_module(f"{__name__}.{name}").SCHEME for name in SCHEME_MODULES)
 INBOUND_AUTH_MODELS: tuple[type[InboundAuthModel], ...] = tuple(scheme.model for scheme in SCHEMES)
 _VERIFY = {scheme.model: scheme.verify for scheme in SCHEMES}
-
-# The names other modules have always imported from here.
-from smsbridge.core.signatures.hmac import hmac_signature  # noqa: E402
-from smsbridge.core.signatures.twilio import twilio_signature  # noqa: E402
 
 __all__ = ["INBOUND_AUTH_MODELS", "SCHEMES", "SCHEME_MODULES", "InboundScheme", "SignatureRefused", "WebhookRequest",
            "called_urls", "hmac_signature", "parse_timestamp", "twilio_signature", "verify_webhook"]
