@@ -4,6 +4,7 @@ from __future__ import annotations
 from tests.support.apigw_events import AdminApi as Api
 
 MASK = "**********"
+TELNYX_PUBLIC_KEY = "ZKIRXWh4nZ9nBKbRHdtD1CWc6MmFqXsDyNmwuyd5pO4="  # an ed25519 public key, base64
 
 
 def test_given_the_twilio_preset_and_credentials_when_posted_then_201_and_get_shows_the_merged_config(api: Api) -> None:
@@ -43,7 +44,7 @@ def test_given_an_unknown_preset_when_posted_then_422_listing_the_available_ones
 
 def test_given_a_preset_document_when_put_then_it_is_stored_merged(api: Api) -> None:
     document = {"id": "tx", "preset": "telnyx", "auth": {"token": "telnyx-key-1"},
-                "inbound": {"auth": {"token": "hook-token-1"}}}
+                "inbound": {"auth": {"public_key": TELNYX_PUBLIC_KEY}}}
 
     answer = api.call("PUT", "/providers/tx", document)
 
@@ -51,4 +52,4 @@ def test_given_a_preset_document_when_put_then_it_is_stored_merged(api: Api) -> 
     stored = api.call("GET", "/providers/tx").json()
     assert stored["request"]["url"] == "https://api.telnyx.com/v2/messages"
     assert stored["auth"]["prefix"] == "Bearer " and stored["auth"]["token"] == MASK
-    assert stored["inbound"]["auth"] == {"type": "token", "param": "token", "token": MASK}
+    assert stored["inbound"]["auth"] == {"type": "telnyx", "public_key": TELNYX_PUBLIC_KEY, "tolerance_s": 300}

@@ -7,11 +7,23 @@ explicitly (`secret_paths` and `core.secrets` deal with storing them apart).
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import jmespath
 from jmespath.exceptions import JMESPathError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from smsbridge.core.signatures import INBOUND_AUTH_MODELS
+from smsbridge.core.signatures.basic import BasicInboundAuth  # noqa: F401 - re-exported: the public model names
+from smsbridge.core.signatures.hmac import HmacInboundAuth  # noqa: F401
+from smsbridge.core.signatures.messagebird import MessageBirdInboundAuth  # noqa: F401
+from smsbridge.core.signatures.none import NoInboundAuth  # noqa: F401
+from smsbridge.core.signatures.plivo import PlivoInboundAuth  # noqa: F401
+from smsbridge.core.signatures.sinch import SinchInboundAuth  # noqa: F401
+from smsbridge.core.signatures.telnyx import TelnyxInboundAuth  # noqa: F401
+from smsbridge.core.signatures.token import TokenInboundAuth  # noqa: F401
+from smsbridge.core.signatures.twilio import TwilioInboundAuth  # noqa: F401
+from smsbridge.core.signatures.vonage import VonageInboundAuth  # noqa: F401
 
 
 class _Strict(BaseModel):
@@ -230,40 +242,8 @@ class ResponseSpec(_Strict):
 
 # ---------------------------------------------------------------- inbound
 
-class TwilioInboundAuth(_Strict):
-    type: Literal["twilio"]
-    secret: SecretStr | None = Field(default=None, description="default: the provider's auth.password")
-
-
-class HmacInboundAuth(_Strict):
-    type: Literal["hmac"]
-    secret: SecretStr
-    header: str = "X-Signature"
-    algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
-    encoding: Literal["hex", "base64"] = "hex"
-    prefix: str = Field(default="", description="text before the signature in the header, e.g. 'sha256='")
-    timestamp_header: str | None = None
-    tolerance_s: int = Field(default=300, ge=1)
-
-
-class BasicInboundAuth(_Strict):
-    type: Literal["basic"]
-    username: str
-    password: SecretStr
-
-
-class TokenInboundAuth(_Strict):
-    type: Literal["token"]
-    param: str = "token"
-    token: SecretStr
-
-
-class NoInboundAuth(_Strict):
-    type: Literal["none"]
-
-
-InboundAuth = Annotated[TwilioInboundAuth | HmacInboundAuth | BasicInboundAuth | TokenInboundAuth | NoInboundAuth,
-                        Field(discriminator="type")]
+# Each scheme's model lives beside its verify function in core/signatures/ (one module per scheme).
+InboundAuth = Annotated[Union[INBOUND_AUTH_MODELS], Field(discriminator="type")]  # noqa: UP007 - a tuple of classes
 
 
 class Keywords(_Strict):
