@@ -21,7 +21,7 @@ from smsbridge.core.inbound_parse import (
 )
 from smsbridge.core.keywords import KeywordKind, match_keyword, normalise_keyword
 from smsbridge.core.signatures import SignatureRefused, WebhookRequest, verify_webhook
-from smsbridge.models.message import MessageType, OutboundMessage, to_e164
+from smsbridge.models.message import MessageType, OutboundMessage, sender_problem, to_e164
 from smsbridge.models.provider import BasicAuth, ProviderConfig, TwilioInboundAuth
 from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
 from smsbridge.observability import logger, metrics
@@ -104,7 +104,7 @@ class InboundService:
         except ValueError:
             logger.warning("no auto-reply: the sender is not a phone number", extra={"provider": provider.id})
             return
-        reply_from = recipient or provider.default_sender
+        reply_from = _reply_sender(recipient, provider.default_sender)
         if not reply_from:
             # SPEC 2 makes a message without a sender MARKETING, which an opt-out blocks: say so.
             logger.warning("auto-reply without a sender: it counts as MARKETING and may be blocked",
@@ -112,9 +112,16 @@ class InboundService:
         # The id is derived from the inbound event, so a webhook delivered twice queues one reply
         # (the send path's idempotency drops the second).
         reply_id = "reply-" + hashlib.sha256(f"{provider.id}#{event_id}#{kind.value}".encode()).hexdigest()[:40]
-        self._queue.enqueue(OutboundMessage(id=reply_id, provider=provider.id, to=to, text=text,
-                                            sender=reply_from[:64] if reply_from else None,
-                                            type=MessageType.NOTIFICATION))
+        try:
+            reply = OutboundMessage(id=reply_id, provider=provider.id, to=to, text=text, sender=reply_from,
+                                    type=MessageType.NOTIFICATION)
+        except ValidationError as exc:
+            # A reply text the send path would refuse (white space only, a control character).
+            logger.warning("no auto-reply: the configured reply is not a valid message",
+                           extra={"provider": provider.id, "keyword": kind.value,
+                                  "reason": "; ".join(e["msg"] for e in exc.errors(include_input=False))})
+            return
+        self._queue.enqueue(reply)
 
     def _keep(self, provider: ProviderConfig, sender: str, recipient: str | None, text: str,
               provider_message_id: str | None, event_at: datetime, now: datetime) -> None:
@@ -193,6 +200,19 @@ def _phone_or_raw(number: str) -> str:
         return to_e164(number)
     except ValueError:
         return number[:64]
+
+
+def _reply_sender(recipient: str | None, default_sender: str | None) -> str | None:
+    """The number the SMS came to, when it is a valid sender (SPEC 2) as written or in E.164 (a
+    provider may write it with spaces); else the provider's default sender when valid; else None."""
+    candidates = [recipient] if recipient else []
+    if recipient:
+        try:
+            candidates.append(to_e164(recipient))
+        except ValueError:
+            pass
+    candidates.append(default_sender)
+    return next((c for c in candidates if c and sender_problem(c) is None), None)
 
 
 def _ok(provider: ProviderConfig, note: str | None = None) -> WebhookAnswer:
