@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from smsbridge.core.inbound_parse import FIELD_MAX_CHARS
 from smsbridge.core.signatures import hmac_signature
 from tests.support.apigw_events import api_event, put_provider
 from tests.support.stack import LambdaContext, moto_stack
@@ -112,3 +113,31 @@ def test_given_unsigned_random_payloads_to_providers_without_auth_then_never_a_5
     raw = api_event("POST", "/inbound/openjson", body=b"{}")
     raw["body"] = base64.b64encode(body).decode()
     assert handler(raw)["statusCode"] < 500
+
+
+# Every field at every length around its limit, in narrow and four-byte characters, through the
+# keyword, message and receipt paths: a field too long for storage is a 400 naming it, never a 5xx.
+_LENGTHS = sorted({0, 1, 63, 64, 65, 199, 200, 201, 500, 1024, 2049, 5000, 10_000, 10_001, 20_000})
+_FIELD_OF_KEY = {"from": "from", "to": "to", "text": "text", "id": "id", "at": "timestamp"}
+_RECEIPT_FIELD_OF_KEY = {"id": "message_id", "status": "status", "at": "timestamp"}
+long_values = st.builds(lambda n, char: char * n, st.sampled_from(_LENGTHS), st.sampled_from(["7", "é", "🎉", "+"]))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(path=st.sampled_from(["/inbound/signed", "/status/signed"]),
+       document=st.fixed_dictionaries({"from": st.just("+33612345678") | long_values, "id": long_values,
+                                       "status": st.just("ok") | long_values},
+                                      optional={"to": long_values, "text": st.sampled_from(["STOP", "HELP", "hi"]) |
+                                                long_values, "at": long_values}))
+def test_given_any_field_at_any_length_then_never_a_5xx_and_a_too_long_field_is_named(handler, path, document):
+    body = json.dumps(document).encode()
+    stamp = str(int(time.time()))
+    answer = handler(api_event("POST", path, body=body, headers={
+        "X-Timestamp": stamp, "X-Signature": hmac_signature(SECRET, stamp.encode() + b"." + body)}))
+    assert answer["statusCode"] < 500
+    fields = _FIELD_OF_KEY if path.startswith("/inbound") else _RECEIPT_FIELD_OF_KEY
+    too_long = [name for key, name in fields.items() if len(document.get(key, "")) > FIELD_MAX_CHARS[name]]
+    if too_long:
+        assert answer["statusCode"] == 400
+        assert any(f"field {name!r}" in json.loads(answer["body"])["message"] for name in too_long)

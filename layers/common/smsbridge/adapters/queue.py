@@ -1,12 +1,22 @@
 """SQS: putting messages on the outbound queue, delaying a retry, and dead-lettering a bad body."""
 from __future__ import annotations
 
+import re
+
 import boto3
 
 from smsbridge.models.message import OutboundMessage
 
 # SQS caps a message's invisibility at 12 hours.
 MAX_VISIBILITY_S = 12 * 3600
+# SQS's largest message, body and attributes together. template.yaml keeps the outbound queue's
+# MaximumMessageSize ATTRIBUTES_BUDGET_BYTES under it, so any body it delivered fits in the
+# dead-letter queue with its reason.
+SQS_MAX_MESSAGE_BYTES = 1_048_576
+ATTRIBUTES_BUDGET_BYTES = 4096
+REASON_MAX_BYTES = 2048
+# What SQS accepts in a body or a string attribute (anything else is refused with InvalidMessageContents).
+_NOT_SQS_TEXT = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class OutboundQueue:
@@ -27,8 +37,20 @@ class OutboundQueue:
     def dead_letter(self, body: str, reason: str, *, message_id: str | None = None) -> None:
         """Move a body that can never be sent to the dead-letter queue: the body as it came (as
         SQS's own redrive leaves it), the reason in the `reason` message attribute."""
-        attributes = {"reason": {"DataType": "String", "StringValue": reason[:2000]}}
+        body = body or "(empty body)"
+        room = SQS_MAX_MESSAGE_BYTES - len(body.encode("utf-8", "surrogatepass")) - 64  # names and types
+        attributes = {"reason": {"DataType": "String",
+                                 "StringValue": sqs_text(reason, max(16, min(REASON_MAX_BYTES, room)))}}
         if message_id:
-            attributes["message_id"] = {"DataType": "String", "StringValue": message_id}
-        self._sqs.send_message(QueueUrl=self.dead_letter_url, MessageBody=body or "(empty body)",
-                               MessageAttributes=attributes)
+            attributes["message_id"] = {"DataType": "String", "StringValue": sqs_text(message_id, 256)}
+        self._sqs.send_message(QueueUrl=self.dead_letter_url, MessageBody=body, MessageAttributes=attributes)
+
+
+def sqs_text(text: str, max_bytes: int) -> str:
+    """`text` as SQS takes it in a string attribute: characters SQS refuses replaced by U+FFFD,
+    cut on a character boundary to at most `max_bytes` of UTF-8 (with "…" when cut)."""
+    clean = _NOT_SQS_TEXT.sub("\ufffd", text) or "(none)"
+    encoded = clean.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return clean
+    return encoded[:max_bytes - 3].decode("utf-8", "ignore") + "…"

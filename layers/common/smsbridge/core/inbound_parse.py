@@ -16,6 +16,17 @@ from smsbridge.models.provider import InboundSpec, StatusSpec
 
 PayloadFormat = Literal["form", "json", "query"]
 MAX_FIELD_CHARS = 10_000
+# The longest value taken per field, in characters; a longer one refuses the webhook (or the item)
+# naming the field. Ids are part of DynamoDB keys: the inbound table's (`<provider>#<id>`, 2,048
+# bytes at most), the consent history's sort key (`<time>#<id>`, 1,024 bytes) and the messages
+# index (`<provider>#<message id>`); 200 characters of up to 4 UTF-8 bytes each fit them all.
+# `error` is only quoted in the history's reason: cut to ERROR_MAX_CHARS, not refused.
+FIELD_MAX_CHARS = {"id": 200, "message_id": 200, "from": 64, "to": 64, "text": MAX_FIELD_CHARS,
+                   "status": 64, "timestamp": 64}
+ERROR_MAX_CHARS = 200
+# One webhook's items are applied one by one within API Gateway's 29 s: Infobip sends 100 per call
+# by default.
+MAX_ITEMS = 1000
 
 
 class PayloadError(ValueError):
@@ -46,20 +57,65 @@ def read_fields(fmt: PayloadFormat, fields: Mapping[str, str], body: bytes,
     `form` reads the body's form parameters, then the query string (providers that call with
     GET put the same keys there); `query` reads the query string only; `json` evaluates each
     mapping as JMESPath over the JSON body."""
+    return fields_of(fmt, fields, payload_document(fmt, body, query))
+
+
+def payload_document(fmt: PayloadFormat, body: bytes, query: Sequence[tuple[str, str]]) -> Any:
+    """The payload as one value to read fields in: the parsed JSON body, or for `form` and
+    `query` a mapping of each key to its first value (body before query)."""
     if fmt == "json":
-        document = _json_document(body)
-        values = {}
-        for name, expression in fields.items():
-            try:
-                values[name] = _text(jmespath.search(expression, document))
-            except JMESPathError:
-                raise PayloadError(f"field {name!r}: the expression cannot be evaluated") from None
-        return values
+        return _json_document(body)
     pairs = list(query) if fmt == "query" else _form_pairs(body) + list(query)
     found: dict[str, str] = {}
     for key, value in pairs:
         found.setdefault(key, value)  # the first value of a repeated key, body before query
-    return {name: _text(found.get(key)) for name, key in fields.items()}
+    return found
+
+
+def webhook_items(fmt: PayloadFormat, items: str | None, body: bytes, query: Sequence[tuple[str, str]]) -> list[Any]:
+    """What `fields` are read in: the whole payload, or with `items` (a JMESPath naming a list in
+    a JSON payload) each element of that list."""
+    document = payload_document(fmt, body, query)
+    if items is None:
+        return [document]
+    if fmt != "json":
+        raise PayloadError("`items` needs a JSON payload")
+    try:
+        found = jmespath.search(items, document)
+    except JMESPathError:
+        raise PayloadError(f"`items` ({items!r}) cannot be evaluated on the payload") from None
+    if not isinstance(found, list):
+        raise PayloadError(f"`items` ({items!r}) names no list in the payload")
+    if len(found) > MAX_ITEMS:
+        raise PayloadError(f"the payload has {len(found)} items; at most {MAX_ITEMS} are taken in one call")
+    return found
+
+
+def fields_of(fmt: PayloadFormat, fields: Mapping[str, str], document: Any) -> dict[str, str | None]:
+    """Each mapped field's value in one document (the payload or one item), as text; a value
+    longer than FIELD_MAX_CHARS allows refuses it, naming the field."""
+    values: dict[str, str | None] = {}
+    for name, where in fields.items():
+        if fmt == "json":
+            try:
+                raw = jmespath.search(where, document)
+            except JMESPathError:
+                raise PayloadError(f"field {name!r}: the expression cannot be evaluated") from None
+        else:
+            raw = document.get(where) if isinstance(document, Mapping) else None
+        values[name] = _limited(name, where, _text(raw))
+    return values
+
+
+def _limited(name: str, where: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if name == "error":
+        return value if len(value) <= ERROR_MAX_CHARS else value[:ERROR_MAX_CHARS - 1] + "…"
+    limit = FIELD_MAX_CHARS.get(name, MAX_FIELD_CHARS)
+    if len(value) > limit:
+        raise PayloadError(f"field {name!r} ({where[:64]!r}) is longer than {limit} characters")
+    return value
 
 
 def _json_document(body: bytes) -> Any:
@@ -90,9 +146,10 @@ def _text(value: Any) -> str | None:
     elif isinstance(value, (str, int, float)):
         text = str(value)
     else:
-        text = json.dumps(value, ensure_ascii=False)
-    if len(text) > MAX_FIELD_CHARS:
-        raise PayloadError("a field is too long")
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (ValueError, RecursionError):  # NaN is fine; deep nesting was refused at parsing
+            raise PayloadError("a field holds a value that cannot be read as text") from None
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate from a JSON escape: no store would take it
@@ -110,7 +167,12 @@ def _time(value: str | None, name: str) -> datetime | None:
 
 
 def parse_inbound_sms(spec: InboundSpec, body: bytes, query: Sequence[tuple[str, str]]) -> InboundSms:
-    values = read_fields(spec.format, spec.fields, body, query)
+    return inbound_sms_of(spec, payload_document(spec.format, body, query))
+
+
+def inbound_sms_of(spec: InboundSpec, document: Any) -> InboundSms:
+    """One inbound SMS from the payload, or from one of its `items`."""
+    values = fields_of(spec.format, spec.fields, document)
     sender = (values.get("from") or "").strip()
     if not sender:
         raise PayloadError(f"the sender ({spec.fields.get('from', 'from')!r}) is missing")
@@ -122,7 +184,13 @@ def parse_inbound_sms(spec: InboundSpec, body: bytes, query: Sequence[tuple[str,
 
 def parse_delivery_receipt(status: StatusSpec, inbound_format: PayloadFormat, body: bytes,
                            query: Sequence[tuple[str, str]]) -> DeliveryReceipt:
-    values = read_fields(status.format or inbound_format, status.fields, body, query)
+    fmt = status.format or inbound_format
+    return delivery_receipt_of(status, fmt, payload_document(fmt, body, query))
+
+
+def delivery_receipt_of(status: StatusSpec, fmt: PayloadFormat, document: Any) -> DeliveryReceipt:
+    """One delivery receipt from the payload, or from one of its `items`."""
+    values = fields_of(fmt, status.fields, document)
     message_id = (values.get("message_id") or "").strip()
     word = (values.get("status") or "").strip()
     if not message_id:

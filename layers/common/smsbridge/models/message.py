@@ -1,6 +1,9 @@
 """The outbound message: the SQS body and the body of `POST /messages` (SPEC 2)."""
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
 import uuid
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -31,6 +34,50 @@ def to_e164(number: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# SPEC 2: what networks take as a sender. Alphanumeric: ASCII letters, digits, space and
+# `- . _ & +`, at most 11 characters, with a letter (all digits would read as a number);
+# or a phone number / short code: digits with an optional leading `+`, at most 15 digits.
+_ALPHANUMERIC_SENDER = re.compile(r"[A-Za-z0-9 ._&+-]{1,11}")
+_NUMERIC_SENDER = re.compile(r"\+?[0-9]{1,15}")
+_ALLOWED_CONTROLS = frozenset("\n\r\t")
+
+
+def control_character_in(text: str, allowed: frozenset[str] = _ALLOWED_CONTROLS) -> str | None:
+    """The first control character not in `allowed` (newline, carriage return, tab), or None."""
+    for char in text:
+        if unicodedata.category(char) == "Cc" and char not in allowed:
+            return char
+    return None
+
+
+def sender_problem(sender: str) -> str | None:
+    """Why `sender` cannot be an SMS sender (SPEC 2), or None when it can."""
+    control = control_character_in(sender, allowed=frozenset())
+    if control is not None:
+        return f"contains the control character U+{ord(control):04X}"
+    if _NUMERIC_SENDER.fullmatch(sender):
+        return None
+    if _ALPHANUMERIC_SENDER.fullmatch(sender) and any(c.isascii() and c.isalpha() for c in sender):
+        return None
+    return ("must be alphanumeric (ASCII letters, digits, space and - . _ & +; 1 to 11 characters, "
+            "at least one letter) or a phone number / short code (digits, optional leading +, at most 15)")
+
+
+def _first_non_finite(value: Any) -> str | None:
+    """The path of the first NaN or infinite number in a JSON-like value ("" for the value
+    itself), or None; iterative, so that nesting depth cannot exhaust the stack."""
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return path
+        if isinstance(item, dict):
+            pending.extend((f"{path}.{key}" if path else str(key), child) for key, child in item.items())
+        elif isinstance(item, (list, tuple)):
+            pending.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+    return None
+
+
 class OutboundMessage(BaseModel):
     """One SMS to send. `to` is normalised to E.164; unknown fields are refused."""
 
@@ -39,14 +86,17 @@ class OutboundMessage(BaseModel):
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1, max_length=128,
                     pattern=r"^[A-Za-z0-9._:\-]+$",
                     description="caller's id, the idempotency key (generated when absent)")
-    provider: str | None = Field(default=None, description="provider id; the default provider when absent")
+    provider: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+                                 description="provider id; the default provider when absent")
     to: str
     text: str = Field(min_length=1, max_length=10_000)
-    sender: str | None = Field(default=None, max_length=64)
+    sender: str | None = Field(default=None, max_length=64,
+                               description="alphanumeric (1 to 11 of A-Z a-z 0-9 space - . _ & +, a letter among "
+                                           "them) or a phone number / short code (optional +, at most 15 digits)")
     type: MessageType | None = Field(default=None, description="NOTIFICATION or MARKETING; see SPEC 2 for the default")
-    template_id: str | None = None
+    template_id: str | None = Field(default=None, max_length=256)
     template_variables: Any = None
-    campaign_id: str | None = None
+    campaign_id: str | None = Field(default=None, max_length=128)
     vars: dict[str, Any] = Field(default_factory=dict)
     expires_at: datetime | None = None
 
@@ -54,6 +104,33 @@ class OutboundMessage(BaseModel):
     @classmethod
     def _normalise_to(cls, value: str) -> str:
         return to_e164(value)
+
+    @field_validator("text")
+    @classmethod
+    def _readable_text(cls, value: str) -> str:
+        control = control_character_in(value)
+        if control is not None:
+            raise ValueError(f"contains the control character U+{ord(control):04X} (only newline, carriage "
+                             "return and tab are allowed)")
+        if not value.strip():
+            raise ValueError("holds only white space")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _network_sender(cls, value: str | None) -> str | None:
+        problem = None if value is None else sender_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("vars", "template_variables")
+    @classmethod
+    def _finite_numbers(cls, value: Any) -> Any:
+        where = _first_non_finite(value)
+        if where is not None:
+            raise ValueError(f"numbers must be finite (no NaN, no Infinity){': ' + where[:100] if where else ''}")
+        return value
 
     @field_validator("expires_at")
     @classmethod

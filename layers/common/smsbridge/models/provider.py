@@ -262,15 +262,27 @@ class InboundSpec(_Strict):
     auth: InboundAuth = Field(description="required: `{\"type\": \"none\"}` must be chosen explicitly")
     public_url: str | None = None
     format: Literal["form", "json", "query"] = "form"
+    items: JMESPath | None = Field(
+        default=None, description="JMESPath to the list of messages when one webhook carries several (JSON only); "
+                                  "`fields` are then read inside each item")
     fields: dict[Literal["from", "to", "text", "id", "timestamp"], str] = Field(
         default_factory=lambda: {"from": "from", "to": "to", "text": "text", "id": "id"},
         description="form/query keys, or JMESPath for JSON")
     keywords: Keywords = Field(default_factory=Keywords)
     replies: Replies = Field(default_factory=Replies)
 
+    @model_validator(mode="after")
+    def _items_in_json(self) -> InboundSpec:
+        if self.items is not None and self.format != "json":
+            raise ValueError("inbound.items needs format 'json'")
+        return self
+
 
 class StatusSpec(_Strict):
     format: Literal["form", "json", "query"] | None = Field(default=None, description="default: inbound.format")
+    items: JMESPath | None = Field(
+        default=None, description="JMESPath to the list of receipts when one webhook carries several (JSON only); "
+                                  "`fields` are then read inside each item")
     fields: dict[Literal["message_id", "status", "error", "timestamp"], str] = Field(
         default_factory=lambda: {"message_id": "id", "status": "status", "error": "error"})
     map: dict[str, Literal["delivered", "failed", "sent"]] = Field(default_factory=dict)
@@ -319,4 +331,12 @@ class ProviderConfig(_Strict):
         from smsbridge.core.render import check_request_templates  # the renderer owns the placeholder list
 
         check_request_templates(self.request)
+        return self
+
+    @model_validator(mode="after")
+    def _status_items_in_json(self) -> ProviderConfig:
+        if self.status is not None and self.status.items is not None:
+            fmt = self.status.format or (self.inbound.format if self.inbound else None)
+            if fmt != "json":
+                raise ValueError("status.items needs JSON receipts: status.format (or inbound.format) 'json'")
         return self

@@ -14,14 +14,17 @@ from smsbridge.clock import iso_utc
 from smsbridge.adapters.store import ProviderNotFound
 from smsbridge.core.consent import ConsentState
 from smsbridge.core.inbound_parse import (
+    DeliveryReceipt,
+    InboundSms,
     PayloadError,
+    delivery_receipt_of,
+    inbound_sms_of,
     map_status_word,
-    parse_delivery_receipt,
-    parse_inbound_sms,
+    webhook_items,
 )
 from smsbridge.core.keywords import KeywordKind, match_keyword, normalise_keyword
 from smsbridge.core.signatures import SignatureRefused, WebhookRequest, verify_webhook
-from smsbridge.models.message import MessageType, OutboundMessage, to_e164
+from smsbridge.models.message import MessageType, OutboundMessage, sender_problem, to_e164
 from smsbridge.models.provider import BasicAuth, ProviderConfig, TwilioInboundAuth
 from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
 from smsbridge.observability import logger, metrics
@@ -68,10 +71,26 @@ class InboundService:
         if provider.inbound is None:
             raise WebhookRefused(404, f"provider {provider_id!r} takes no inbound messages (no `inbound` configuration)")
         signed_at = self._verify(provider, request, now)
-        try:
-            sms = parse_inbound_sms(provider.inbound, request.body, request.query)
-        except PayloadError as exc:
-            raise WebhookRefused(400, str(exc)) from None
+        spec = provider.inbound
+        documents = _items_of(spec.format, spec.items, request)
+        if spec.items is None:
+            try:
+                sms = inbound_sms_of(spec, documents[0])
+            except PayloadError as exc:
+                raise WebhookRefused(400, str(exc)) from None
+            self._apply_sms(provider, sms, signed_at, now)
+            return _ok(provider)
+        results = []
+        for document in documents:
+            try:
+                self._apply_sms(provider, inbound_sms_of(spec, document), signed_at, now)
+                results.append(_ItemResult(applied=True))
+            except PayloadError as exc:
+                results.append(_ItemResult(note=str(exc), unreadable=True))
+        return _items_answer(provider, results)
+
+    def _apply_sms(self, provider: ProviderConfig, sms: InboundSms, signed_at: datetime | None, now: datetime) -> None:
+        """Keywords, consent and replies, or storing and publishing: one inbound SMS."""
         sender = _phone_or_raw(sms.sender)
         event_at = sms.sent_at or signed_at or now
         event_id = sms.provider_message_id or uuid.uuid4().hex
@@ -92,7 +111,6 @@ class InboundService:
             self._reply(provider, kind, sender, sms.recipient, event_id)
         else:
             self._keep(provider, sender, sms.recipient, sms.text, sms.provider_message_id, event_at, now)
-        return _ok(provider)
 
     def _reply(self, provider: ProviderConfig, kind: KeywordKind, sender: str, recipient: str | None,
                event_id: str) -> None:
@@ -104,7 +122,7 @@ class InboundService:
         except ValueError:
             logger.warning("no auto-reply: the sender is not a phone number", extra={"provider": provider.id})
             return
-        reply_from = recipient or provider.default_sender
+        reply_from = _reply_sender(recipient, provider.default_sender)
         if not reply_from:
             # SPEC 2 makes a message without a sender MARKETING, which an opt-out blocks: say so.
             logger.warning("auto-reply without a sender: it counts as MARKETING and may be blocked",
@@ -112,9 +130,16 @@ class InboundService:
         # The id is derived from the inbound event, so a webhook delivered twice queues one reply
         # (the send path's idempotency drops the second).
         reply_id = "reply-" + hashlib.sha256(f"{provider.id}#{event_id}#{kind.value}".encode()).hexdigest()[:40]
-        self._queue.enqueue(OutboundMessage(id=reply_id, provider=provider.id, to=to, text=text,
-                                            sender=reply_from[:64] if reply_from else None,
-                                            type=MessageType.NOTIFICATION))
+        try:
+            reply = OutboundMessage(id=reply_id, provider=provider.id, to=to, text=text, sender=reply_from,
+                                    type=MessageType.NOTIFICATION)
+        except ValidationError as exc:
+            # A reply text the send path would refuse (white space only, a control character).
+            logger.warning("no auto-reply: the configured reply is not a valid message",
+                           extra={"provider": provider.id, "keyword": kind.value,
+                                  "reason": "; ".join(e["msg"] for e in exc.errors(include_input=False))})
+            return
+        self._queue.enqueue(reply)
 
     def _keep(self, provider: ProviderConfig, sender: str, recipient: str | None, text: str,
               provider_message_id: str | None, event_at: datetime, now: datetime) -> None:
@@ -137,19 +162,36 @@ class InboundService:
         if provider.inbound is None:
             raise WebhookRefused(404, f"provider {provider_id!r} has no `inbound.auth` to check receipts with")
         self._verify(provider, request, now)
-        try:
-            receipt = parse_delivery_receipt(provider.status, provider.inbound.format, request.body, request.query)
-        except PayloadError as exc:
-            raise WebhookRefused(400, str(exc)) from None
+        status_spec = provider.status
+        documents = _items_of(status_spec.format or provider.inbound.format, status_spec.items, request)
+        if status_spec.items is None:
+            try:
+                receipt = delivery_receipt_of(status_spec, status_spec.format or provider.inbound.format, documents[0])
+            except PayloadError as exc:
+                raise WebhookRefused(400, str(exc)) from None
+            return _ok(provider, note=self._apply_receipt(provider, receipt, now))
+        results = []
+        for document in documents:
+            try:
+                receipt = delivery_receipt_of(status_spec, status_spec.format or provider.inbound.format, document)
+            except PayloadError as exc:
+                results.append(_ItemResult(note=str(exc), unreadable=True))
+                continue
+            note = self._apply_receipt(provider, receipt, now)
+            results.append(_ItemResult(applied=note is None, note=note))
+        return _items_answer(provider, results)
+
+    def _apply_receipt(self, provider: ProviderConfig, receipt: DeliveryReceipt, now: datetime) -> str | None:
+        """One delivery receipt applied to its message: None when the status moved, else why not."""
         status = map_status_word(provider.status, receipt.status_word)
         if status is None:
             # Answered 2xx all the same: a provider retries anything else, and retrying will not help.
             logger.info("delivery receipt with an unmapped status word: ignored", extra={"provider": provider.id})
-            return _ok(provider, note="status word not in status.map: ignored")
+            return "status word not in status.map: ignored"
         message_id = self._messages.find_by_provider_message_id(provider.id, receipt.provider_message_id)
         if message_id is None:
             logger.info("delivery receipt for an unknown message: ignored", extra={"provider": provider.id})
-            return _ok(provider, note="unknown message id: ignored")
+            return "unknown message id: ignored"
         target = MessageStatus(status)
         reason = f"delivery receipt: {receipt.status_word}"[:200]
         if receipt.error:
@@ -162,7 +204,7 @@ class InboundService:
         metrics.add_metric(name="DeliveryReceipts", unit="Count", value=1)
         logger.info("delivery receipt recorded", extra={"provider": provider.id, "message_id": message_id,
                                                         "status": target.value, "applied": applied})
-        return _ok(provider) if applied else _ok(provider, note="recorded in the history; the status does not move back")
+        return None if applied else "recorded in the history; the status does not move back"
 
     # ------------------------------------------------------------ shared
 
@@ -195,10 +237,59 @@ def _phone_or_raw(number: str) -> str:
         return number[:64]
 
 
-def _ok(provider: ProviderConfig, note: str | None = None) -> WebhookAnswer:
+@dataclass(frozen=True)
+class _ItemResult:
+    """What became of one item of a webhook that carries several (`items`)."""
+
+    applied: bool = False
+    note: str | None = None
+    unreadable: bool = False  # its fields could not be read (missing, too long, not a time)
+
+
+_MAX_NOTES = 20
+
+
+def _items_of(fmt, items: str | None, request: WebhookRequest) -> list[Any]:
+    try:
+        return webhook_items(fmt, items, request.body, request.query)
+    except PayloadError as exc:
+        raise WebhookRefused(400, str(exc)) from None
+
+
+def _items_answer(provider: ProviderConfig, results: list[_ItemResult]) -> WebhookAnswer:
+    """How many items were applied, and why the others were not. 400 only when no item could be
+    read at all; otherwise 200, since a provider sends again what it sees refused, and the items
+    that were applied stay applied."""
+    notes = [f"item {index}: {result.note}" for index, result in enumerate(results) if result.note]
+    if results and all(result.unreadable for result in results):
+        raise WebhookRefused(400, f"no item could be read; {notes[0]}")
+    body: dict[str, Any] = {"ok": True, "received": len(results), "applied": sum(r.applied for r in results)}
+    if notes:
+        body["notes"] = notes[:_MAX_NOTES]
+    logger.info("webhook items applied", extra={"provider": provider.id, "received": body["received"],
+                                                "applied": body["applied"]})
+    return _ok(provider, body=body)
+
+
+def _reply_sender(recipient: str | None, default_sender: str | None) -> str | None:
+    """The number the SMS came to, when it is a valid sender (SPEC 2) as written or in E.164 (a
+    provider may write it with spaces); else the provider's default sender when valid; else None."""
+    candidates = [recipient] if recipient else []
+    if recipient:
+        try:
+            candidates.append(to_e164(recipient))
+        except ValueError:
+            pass
+    candidates.append(default_sender)
+    return next((c for c in candidates if c and sender_problem(c) is None), None)
+
+
+def _ok(provider: ProviderConfig, note: str | None = None, body: dict[str, Any] | None = None) -> WebhookAnswer:
     if isinstance(provider.inbound.auth if provider.inbound else None, TwilioInboundAuth):
         # Twilio reads the answer as TwiML: an empty Response sends nothing back by itself.
         return WebhookAnswer(body=_TWIML_EMPTY, content_type="text/xml")
+    if body is not None:
+        return WebhookAnswer(body=body)
     return WebhookAnswer(body={"ok": True, "note": note} if note else {"ok": True})
 
 

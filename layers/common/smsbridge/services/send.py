@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from smsbridge.adapters.http import RequestNotSendable, TransportError
 from smsbridge.adapters.oauth_tokens import TokenUnavailable
@@ -304,22 +306,40 @@ def attempt(client, provider: ProviderConfig, request: HttpRequest, count: int,
     return classify_batch_response(provider.response, provider.request.batch, response, count, clock()), True
 
 
+# A reason is stored in the message's history and carried as an SQS message attribute: kept short
+# whatever the body held (an unknown key of 100 KB is named by its first characters).
+_REASON_MAX_CHARS = 1000
+_LOCATION_PART_MAX_CHARS = 64
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
 def _describe(error: ValidationError) -> str:
     """A validation error as one line a caller can act on."""
     parts = []
-    for item in error.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) for p in item["loc"]) or "body"
-        parts.append(f"{where}: {item['msg']}")
-    return "invalid message: " + "; ".join(parts)
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        where = ".".join(_shorten(str(p), _LOCATION_PART_MAX_CHARS) for p in item["loc"]) or "body"
+        parts.append(f"{where}: {_shorten(item['msg'], 300)}")
+    return _shorten("invalid message: " + "; ".join(parts), _REASON_MAX_CHARS)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _readable_id(body: str) -> str | None:
-    """The caller's id, when an invalid body still has one, so its status can say `rejected`."""
+    """The caller's id, when an invalid body still has one, so its status can say `rejected`.
+
+    Read with pydantic's JSON parser, which refuses deep nesting with a ValueError (the standard
+    library's raises RecursionError on a 50,000-deep body); then with the standard library's,
+    which takes what pydantic's refuses, such as an escaped lone surrogate in another field."""
     try:
-        data = json.loads(body)
+        data = from_json(body)
     except ValueError:
-        return None
+        try:
+            data = json.loads(body, strict=False)  # control characters inside strings too
+        except (ValueError, RecursionError):
+            return None
     candidate = data.get("id") if isinstance(data, dict) else None
-    if isinstance(candidate, str) and 0 < len(candidate) <= 128:
+    if isinstance(candidate, str) and _MESSAGE_ID.fullmatch(candidate):
         return candidate
     return None

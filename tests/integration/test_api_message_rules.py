@@ -1,0 +1,32 @@
+"""POST /messages refuses SPEC 2's bad input with a 4xx naming the field, and queues nothing."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.apigw_events import AdminApi as Api
+
+PROVIDER = {"id": "acme", "default": True, "default_sender": "ACME",
+            "request": {"url": "https://sms.example.com/v1/messages", "body": {"to": "{{to}}", "text": "{{text}}"}}}
+
+
+@pytest.fixture
+def with_acme(api: Api) -> Api:
+    assert api.call("POST", "/providers", PROVIDER).status == 201
+    return api
+
+
+@pytest.mark.parametrize(("raw", "field", "words"), [
+    ('{"to": "+33612345678", "text": "code\\u00001234"}', "text", "control character U+0000"),
+    ('{"to": "+33612345678", "text": " \\n\\t "}', "text", "white space"),
+    ('{"to": "+33612345678", "text": "hi", "sender": "TOO LONG SENDER"}', "sender", "alphanumeric"),
+    ('{"to": "+33612345678", "text": "hi", "sender": "+1234567890123456"}', "sender", "at most 15"),
+    ('{"to": "+33612345678", "text": "hi", "vars": {"a": {"b": [NaN]}}}', "vars", "finite"),
+    ('{"to": "+33612345678", "text": "hi", "template_variables": {"x": Infinity}}', "template_variables", "finite"),
+])
+def test_given_bad_input_of_spec_2_when_posted_then_4xx_naming_the_field_and_nothing_queued(with_acme, raw, field,
+                                                                                            words):
+    answer = with_acme.call("POST", "/messages", raw=raw)
+
+    assert 400 <= answer.status < 500, answer.text
+    assert field in answer.text and words in answer.text
+    assert with_acme.queued() == []
