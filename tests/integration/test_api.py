@@ -281,7 +281,7 @@ def test_given_a_provider_on_loopback_when_test_sent_then_the_provider_answer_is
 def test_given_a_reachable_provider_without_balance_when_tested_then_reachability_is_reported(
         api: Api, loopback_provider) -> None:
     api.call("POST", "/providers", acme_provider(id="loop", request={"url": loopback_provider.url_for("/v1/sms"),
-                                                                     "body": {"to": "{{to}}"}}))
+                                                                     "body": {"to": "{{to}}", "text": "{{text}}"}}))
 
     answer = api.call("POST", "/providers/loop/test")
 
@@ -294,7 +294,7 @@ def test_given_a_balance_endpoint_refusing_the_credentials_when_tested_then_not_
         api: Api, loopback_provider) -> None:
     loopback_provider.answer_with(401, {"error": "bad token"})
     api.call("POST", "/providers", acme_provider(id="loop", request={"url": loopback_provider.url_for("/v1/sms"),
-                                                                     "body": {"to": "{{to}}"}},
+                                                                     "body": {"to": "{{to}}", "text": "{{text}}"}},
                                                  balance={"url": loopback_provider.url_for("/v1/balance")}))
 
     answer = api.call("POST", "/providers/loop/test")
@@ -419,7 +419,8 @@ def test_given_a_deployed_bridge_when_a_provider_url_is_not_public_https_then_sa
     monkeypatch.setenv("SMSBRIDGE_LOCAL", "false")
     reset_cached_clients()
 
-    answer = api.call("POST", "/providers", acme_provider(request={"url": url, "body": {"to": "{{to}}"}}))
+    answer = api.call("POST", "/providers",
+                      acme_provider(request={"url": url, "body": {"to": "{{to}}", "text": "{{text}}"}}))
 
     assert answer.status == 400
     assert "request.url" in answer.json()["message"] and why in answer.json()["message"]

@@ -267,7 +267,7 @@ class FakeProviders:
 
 def provider(provider_id: str, **balance: Any) -> ProviderConfig:
     return ProviderConfig.model_validate({
-        "id": provider_id, "request": {"url": "https://sms.example.com/send"},
+        "id": provider_id, "request": {"url": "https://sms.example.com/send", "body": {"to": "{{to}}", "text": "{{text}}"}},
         "auth": {"type": "api_key", "token": "s3cret-token", "header": "Authorization", "prefix": "Bearer "},
         "balance": {"url": f"https://sms.example.com/{provider_id}/balance", "every": "5m", "minimum": MINIMUM,
                     "email": ["ops@example.com"], **balance}})

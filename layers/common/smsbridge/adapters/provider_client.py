@@ -35,7 +35,7 @@ class ProviderClient:
         """
         auth = provider.auth
         if not isinstance(auth, OAuth2Auth):
-            return self._send(provider, authenticate(request, auth, now))
+            return self._send(provider, authenticate(request, auth, now, secrets=provider.secrets))
         bearer = self._token(provider, auth, now)
         response = self._send(provider, authenticate(request, auth, now, bearer=bearer))
         if response.status_code != 401:
