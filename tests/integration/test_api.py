@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -203,6 +204,30 @@ def test_given_an_unknown_placeholder_when_a_provider_is_created_then_422_naming
     assert SECRET_TOKEN not in answer.text
 
 
+def test_given_a_provider_without_a_recipient_placeholder_when_created_then_422_saying_so(api: Api) -> None:
+    # A sample number left in the template would send every message to it
+    bad = acme_provider()
+    bad["request"]["body"] = {"to": "+33612345678", "text": "{{text}}"}
+
+    answer = api.call("POST", "/providers", bad)
+
+    assert answer.status == 422
+    assert answer.json()["errors"][0]["loc"] == "body.request"
+    assert "carries no recipient: put {{to}} or {{to_digits}}" in answer.json()["message"]
+    assert api.call("GET", "/providers/acme").status == 404
+
+
+def test_given_a_secret_placeholder_with_no_such_secret_when_put_then_422_naming_it(api: Api) -> None:
+    bad = acme_provider(secrets={"apikey": "k-SECRET-2"})
+    bad["request"]["body"]["key"] = "{{secrets.api_key}}"
+
+    answer = api.call("PUT", "/providers/acme", bad)
+
+    assert answer.status == 422
+    assert "{{secrets.api_key}} (in request): no secret of that name in `secrets` (defined: apikey)" in answer.text
+    assert "k-SECRET-2" not in answer.text
+
+
 def test_given_a_provider_when_deleted_then_204_and_then_404(with_acme: Api) -> None:
     assert with_acme.call("DELETE", "/providers/acme").status == 204
     assert with_acme.call("GET", "/providers/acme").status == 404
@@ -250,6 +275,36 @@ def test_given_basic_auth_when_previewed_then_the_credentials_are_masked(api: Ap
     assert base64.b64encode(b"acct:pw-SECRET-1").decode() not in answer.text
 
 
+@pytest.mark.parametrize("content_type", ["json", "form"])
+def test_given_named_secrets_in_body_query_and_header_when_previewed_then_only_the_mask_stands_there(
+        api: Api, content_type: str) -> None:
+    # Given secrets in the body, the query and a header (Vonage-like api_key and api_secret)
+    secrets = {"api_key": "vk-SECRET-71", "api_secret": 's&"SECRET/72'}
+    provider = acme_provider(
+        id="named", auth={"type": "none"}, secrets=secrets,
+        request={"url": "https://sms.example.com/v1/messages", "content_type": content_type,
+                 "query": {"key": "{{secrets.api_key}}"}, "headers": {"X-Secret": "{{secrets.api_secret}}"},
+                 "body": {"api_key": "{{secrets.api_key}}", "api_secret": "{{secrets.api_secret}}",
+                          "to": "{{to}}", "text": "{{text}}"}})
+    assert api.call("POST", "/providers", provider).status == 201
+
+    # When a message is previewed
+    answer = api.call("POST", "/providers/named/preview", {"to": "+33612345678", "text": "hi"})
+
+    # Then the mask stands where each secret goes, in the url, headers, body and curl, and no value anywhere
+    assert answer.status == 200, answer.text
+    preview = answer.json()
+    assert preview["url"] == f"https://sms.example.com/v1/messages?key={MASK}"
+    assert preview["headers"]["X-Secret"] == MASK
+    body = preview["json_body"] if content_type == "json" else dict(pair.split("=", 1)
+                                                                     for pair in preview["body"].split("&"))
+    assert (body["api_key"], body["api_secret"]) == (MASK, MASK)
+    assert preview["curl"].count(MASK) == 4
+    for value in secrets.values():
+        for form in (value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]):
+            assert form not in answer.text
+
+
 def test_given_an_unknown_provider_when_previewed_then_404(api: Api) -> None:
     answer = api.call("POST", "/providers/ghost/preview", {"to": "+33612345678", "text": "hi"})
 
@@ -282,7 +337,7 @@ def test_given_a_provider_on_loopback_when_test_sent_then_the_provider_answer_is
 def test_given_a_reachable_provider_without_balance_when_tested_then_reachability_is_reported(
         api: Api, loopback_provider) -> None:
     api.call("POST", "/providers", acme_provider(id="loop", request={"url": loopback_provider.url_for("/v1/sms"),
-                                                                     "body": {"to": "{{to}}"}}))
+                                                                     "body": {"to": "{{to}}", "text": "{{text}}"}}))
 
     answer = api.call("POST", "/providers/loop/test")
 
@@ -295,7 +350,7 @@ def test_given_a_balance_endpoint_refusing_the_credentials_when_tested_then_not_
         api: Api, loopback_provider) -> None:
     loopback_provider.answer_with(401, {"error": "bad token"})
     api.call("POST", "/providers", acme_provider(id="loop", request={"url": loopback_provider.url_for("/v1/sms"),
-                                                                     "body": {"to": "{{to}}"}},
+                                                                     "body": {"to": "{{to}}", "text": "{{text}}"}},
                                                  balance={"url": loopback_provider.url_for("/v1/balance")}))
 
     answer = api.call("POST", "/providers/loop/test")
@@ -304,6 +359,22 @@ def test_given_a_balance_endpoint_refusing_the_credentials_when_tested_then_not_
     assert answer.json()["ok"] is False
     assert "refused" in answer.json()["detail"]
     assert loopback_provider.last.path == "/v1/balance"
+
+
+def test_given_a_balance_url_with_a_named_secret_when_tested_then_the_key_is_sent_and_the_answer_masks_it(
+        api: Api, loopback_provider) -> None:
+    loopback_provider.answer_with(200, {"balance": {"sms": 120}})
+    api.call("POST", "/providers", acme_provider(
+        id="loop", auth={"type": "none"}, secrets={"apikey": "bal-SECRET-3"},
+        request={"url": loopback_provider.url_for("/v1/sms"), "body": {"to": "{{to}}", "text": "{{text}}"}},
+        balance={"url": loopback_provider.url_for("/balance/?apikey={{secrets.apikey}}"), "field": "balance.sms"}))
+
+    answer = api.call("POST", "/providers/loop/test")
+
+    assert answer.json()["ok"] is True, answer.text
+    assert loopback_provider.last.args["apikey"] == ["bal-SECRET-3"]
+    assert answer.json()["url"].endswith(f"/balance/?apikey={MASK}")
+    assert "bal-SECRET" not in answer.text
 
 
 # ---------------------------------------------------------------- import-curl
@@ -477,7 +548,8 @@ def test_given_a_deployed_bridge_when_a_provider_url_is_not_public_https_then_sa
     monkeypatch.setenv("SMSBRIDGE_LOCAL", "false")
     reset_cached_clients()
 
-    answer = api.call("POST", "/providers", acme_provider(request={"url": url, "body": {"to": "{{to}}"}}))
+    answer = api.call("POST", "/providers",
+                      acme_provider(request={"url": url, "body": {"to": "{{to}}", "text": "{{text}}"}}))
 
     assert answer.status == 400
     assert "request.url" in answer.json()["message"] and why in answer.json()["message"]

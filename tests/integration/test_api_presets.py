@@ -53,3 +53,64 @@ def test_given_a_preset_document_when_put_then_it_is_stored_merged(api: Api) -> 
     assert stored["request"]["url"] == "https://api.telnyx.com/v2/messages"
     assert stored["auth"]["prefix"] == "Bearer " and stored["auth"]["token"] == MASK
     assert stored["inbound"]["auth"] == {"type": "telnyx", "public_key": TELNYX_PUBLIC_KEY, "tolerance_s": 300}
+
+
+def test_given_the_twilio_preset_with_an_api_key_auth_when_posted_then_the_auth_holds_no_basic_field(api: Api) -> None:
+    # Given the Twilio preset (basic auth) and a document choosing another auth type
+    document = {"id": "tw", "preset": "twilio",
+                "auth": {"type": "api_key", "header": "Authorization", "prefix": "Bearer ", "token": "tok-SECRET-4"}}
+
+    # When it is created
+    answer = api.call("POST", "/providers", document)
+
+    # Then the document's auth replaced the preset's whole: no username left over to refuse or to send
+    assert answer.status == 201, answer.text
+    assert api.call("GET", "/providers/tw").json()["auth"] == {
+        "type": "api_key", "header": "Authorization", "prefix": "Bearer ", "token": MASK}
+
+
+VONAGE_ACCEPTED = {"message-count": "1", "messages": [{"status": "0", "message-id": "vm-1", "to": "33612345678"}]}
+
+
+def test_given_the_vonage_preset_when_an_emoji_and_a_gsm_text_are_test_sent_then_they_arrive_as_unicode_and_text(
+        api: Api, loopback_provider) -> None:
+    # Given the Vonage preset pointed at a loopback stand-in for rest.nexmo.com
+    loopback_provider.answer_with(200, VONAGE_ACCEPTED)
+    document = {"id": "vonage", "preset": "vonage", "default_sender": "ACME",
+                "request": {"url": loopback_provider.url_for("/sms/json")},
+                "auth": {"username": "abcd1234", "password": "vonage-SECRET-5"},
+                "inbound": {"auth": {"type": "token", "token": "h"}}}
+    assert api.call("POST", "/providers", document).status == 201
+
+    # When an emoji text, then a GSM one, are sent
+    types = []
+    for text in ("Party tonight 🎉", "Your code is 1234 {ok} €"):
+        sent = api.call("POST", "/providers/vonage/test-send", {"to": "+33612345678", "text": text})
+        assert sent.json()["status"] == "sent", sent.text
+        form = loopback_provider.last.form
+        types.append(form["type"])
+        assert form["text"] == [text]
+
+    # Then Vonage is told unicode for the first and text for the second (https://developer.vonage.com/en/api/sms)
+    assert types == [["unicode"], ["text"]]
+
+
+def test_given_the_textlocal_preset_when_test_sent_then_the_apikey_arrives_in_the_form_and_never_in_the_answer(
+        api: Api, loopback_provider) -> None:
+    # Given the Textlocal preset (https://api.txtlocal.com/docs/sendsms) with its API key as a named secret
+    loopback_provider.answer_with(200, {"status": "success", "messages": [{"id": "tl-1"}]})
+    document = {"id": "tl", "preset": "textlocal", "default_sender": "ACME",
+                "request": {"url": loopback_provider.url_for("/send/")},
+                "secrets": {"apikey": "tl-SECRET-key/6"}, "inbound": {"auth": {"token": "h"}}}
+    created = api.call("POST", "/providers", document)
+    assert created.status == 201, created.text
+
+    # When a message is test-sent
+    sent = api.call("POST", "/providers/tl/test-send", {"to": "+447700900123", "text": "Hello"})
+
+    # Then the key is the apikey form field, and the API shows only the mask
+    assert sent.json()["status"] == "sent", sent.text
+    assert loopback_provider.last.form["apikey"] == ["tl-SECRET-key/6"]
+    assert loopback_provider.last.form["numbers"] == ["447700900123"]
+    assert created.json()["secrets"] == {"apikey": MASK}
+    assert "tl-SECRET" not in created.text + sent.text + api.call("GET", "/providers/tl").text

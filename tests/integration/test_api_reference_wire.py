@@ -95,7 +95,7 @@ def test_given_the_textlocal_preset_when_sent_then_the_request_is_the_documented
     """https://api.txtlocal.com/docs/sendsms (POST https://api.txtlocal.com/send/, form parameters
     `numbers` in international format without "+", `sender`, `message`, `custom`; the answer's
     `status` is "success" and `messages[].id` the message's id)."""
-    request, outcome = send("textlocal", {"auth": {"token": "textlocal-key-1"}}, TEXTLOCAL_ANSWER)
+    request, outcome = send("textlocal", {"secrets": {"apikey": "textlocal-key-1"}}, TEXTLOCAL_ANSWER)
 
     wire = read_wire(request, TEXTLOCAL_FIELDS)
     assert "https://api.txtlocal.com/docs/sendsms" in cited_pages("textlocal")
@@ -106,11 +106,10 @@ def test_given_the_textlocal_preset_when_sent_then_the_request_is_the_documented
     assert (outcome.verdict, outcome.provider_message_id) == ("sent", "1151346216")
 
 
-@pytest.mark.xfail(strict=True, reason="needs {{secrets.NAME}} / choice placeholder: branch render")
 def test_given_the_textlocal_preset_when_sent_by_post_then_the_api_key_is_in_the_body_as_documented():
     """https://api.txtlocal.com/docs/sendsms: the POST sample sends `apikey` among the form fields (only
-    the GET sample puts parameters in the query string); the preset's api_key auth can only use the query."""
-    request, _ = send("textlocal", {"auth": {"token": "textlocal-key-1"}}, TEXTLOCAL_ANSWER)
+    the GET sample puts parameters in the query string): the preset sends it as `{{secrets.apikey}}`."""
+    request, _ = send("textlocal", {"secrets": {"apikey": "textlocal-key-1"}}, TEXTLOCAL_ANSWER)
 
     assert request.args.get("apikey") is None
     assert request.form["apikey"] == ["textlocal-key-1"]

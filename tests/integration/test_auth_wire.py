@@ -38,7 +38,8 @@ def client() -> Iterator[ProviderClient]:
 
 
 def provider_at(loopback: LoopbackProvider, auth: dict[str, Any], path: str = "/sms") -> ProviderConfig:
-    return ProviderConfig(id="acme", request={"url": loopback.url_for(path)}, auth=auth, timeout_s=5)
+    return ProviderConfig(id="acme", request={"url": loopback.url_for(path), "body": {"to": "{{to}}", "text": "{{text}}"}},
+                          auth=auth, timeout_s=5)
 
 
 def sms_request(provider: ProviderConfig, query: str = "") -> HttpRequest:

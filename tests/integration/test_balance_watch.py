@@ -64,7 +64,7 @@ def watch(stack, endpoint) -> Iterator[SimpleNamespace]:
     providers = provider_store(stack, cache_s=0)
     providers.put(ProviderConfig.model_validate({
         "id": "sandbox", "name": "Sandbox SMS",
-        "request": {"url": endpoint.url_for("/v1/messages")},
+        "request": {"url": endpoint.url_for("/v1/messages"), "body": {"to": "{{to}}", "text": "{{text}}"}},
         "auth": {"type": "api_key", "token": "sandbox-token", "header": "Authorization", "prefix": "Bearer "},
         "timeout_s": 0.5,
         "balance": {"url": endpoint.url_for("/v1/balance"), "every": "5m", "minimum": 100,
@@ -161,7 +161,7 @@ def test_given_the_handler_when_invoked_with_a_failing_endpoint_then_it_returns_
     import balance_handler
 
     provider_store(stack).put(ProviderConfig.model_validate({
-        "id": "down", "request": {"url": endpoint.url_for("/v1/messages")},
+        "id": "down", "request": {"url": endpoint.url_for("/v1/messages"), "body": {"to": "{{to}}", "text": "{{text}}"}},
         "balance": {"url": endpoint.url_for("/v1/balance"), "minimum": 100, "email": ["ops@example.com"]}}))
     endpoint.on("/v1/balance", (500, {}, "internal error"))
     context = LambdaContext(function_name="smsbridge-balance", remaining_ms=60_000)

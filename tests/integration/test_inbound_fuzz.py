@@ -16,24 +16,24 @@ from tests.support.stack import LambdaContext, moto_stack
 
 SECRET = "fuzz-secret"
 PROVIDERS = [
-    {"id": "twilio", "request": {"url": "https://api.twilio.com/x", "body": {"to": "{{to}}"}},
+    {"id": "twilio", "request": {"url": "https://api.twilio.com/x", "body": {"to": "{{to}}", "text": "{{text}}"}},
      "auth": {"type": "basic", "username": "AC1", "password": "tok"},
      "inbound": {"auth": {"type": "twilio"}, "fields": {"from": "From", "to": "To", "text": "Body", "id": "MessageSid"}},
      "status": {"fields": {"message_id": "MessageSid", "status": "MessageStatus"}, "map": {"delivered": "delivered"}}},
-    {"id": "signed", "request": {"url": "https://sms.example.com/x", "body": {"to": "{{to}}"}},
+    {"id": "signed", "request": {"url": "https://sms.example.com/x", "body": {"to": "{{to}}", "text": "{{text}}"}},
      "inbound": {"auth": {"type": "hmac", "secret": SECRET, "timestamp_header": "X-Timestamp"}, "format": "json",
                  "fields": {"from": "from", "to": "to", "text": "text", "id": "id", "timestamp": "at"}},
      "status": {"fields": {"message_id": "id", "status": "status", "timestamp": "at"}, "map": {"ok": "delivered"}}},
-    {"id": "openjson", "request": {"url": "https://sms.example.com/x", "body": {"to": "{{to}}"}},
+    {"id": "openjson", "request": {"url": "https://sms.example.com/x", "body": {"to": "{{to}}", "text": "{{text}}"}},
      "inbound": {"auth": {"type": "none"}, "format": "json",
                  "fields": {"from": "a.b[0]", "to": "to", "text": "text", "id": "id", "timestamp": "at"}},
      "status": {"fields": {"message_id": "id", "status": "status"}, "map": {"ok": "delivered", "s": "sent"}}},
-    {"id": "openform", "request": {"url": "https://sms.example.com/x", "body": {"to": "{{to}}"}},
+    {"id": "openform", "request": {"url": "https://sms.example.com/x", "body": {"to": "{{to}}", "text": "{{text}}"}},
      "inbound": {"auth": {"type": "none"}, "format": "query", "fields": {"from": "msisdn", "text": "text", "timestamp": "ts"}},
      "status": {"fields": {"message_id": "id", "status": "status"}, "map": {"ok": "delivered"}}},
-    {"id": "basic", "request": {"url": "https://sms.example.com/x", "body": {"to": "{{to}}"}},
+    {"id": "basic", "request": {"url": "https://sms.example.com/x", "body": {"to": "{{to}}", "text": "{{text}}"}},
      "inbound": {"auth": {"type": "basic", "username": "u", "password": "p"}}},
-    {"id": "token", "request": {"url": "https://sms.example.com/x", "body": {"to": "{{to}}"}},
+    {"id": "token", "request": {"url": "https://sms.example.com/x", "body": {"to": "{{to}}", "text": "{{text}}"}},
      "inbound": {"auth": {"type": "token", "token": "t"}}},
 ]
 

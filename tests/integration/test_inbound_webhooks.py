@@ -36,7 +36,7 @@ JSON_HMAC = {
                 "replies": {"help": "Call 0800 000 000 for help."}},
     "status": {"fields": {"message_id": "id", "status": "state"}, "map": {"DELIVRD": "delivered", "ACCEPTD": "sent"}},
 }
-NO_INBOUND = {"id": "plain", "request": {"url": "https://sms.example.com/send", "body": {"to": "{{to}}"}}}
+NO_INBOUND = {"id": "plain", "request": {"url": "https://sms.example.com/send", "body": {"to": "{{to}}", "text": "{{text}}"}}}
 
 
 @pytest.fixture

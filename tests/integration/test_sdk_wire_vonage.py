@@ -51,7 +51,6 @@ def test_given_the_same_sms_when_sent_by_the_vonage_sdk_and_the_preset_then_the_
     assert preset.body_format == sdk.body_format == "form"
 
 
-@pytest.mark.xfail(strict=True, reason="needs {{secrets.NAME}} / choice placeholder: branch render")
 def test_given_a_text_with_an_emoji_when_sent_by_the_preset_then_type_is_unicode_as_the_sdk_sends(bench):
     sdk_request, _ = sdk_send(bench)
     preset_request, _ = preset_send(bench)

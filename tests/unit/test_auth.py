@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+from pydantic import SecretStr
 
 from smsbridge.core.auth import (
     AccessToken,
@@ -126,6 +127,31 @@ def test_hmac_context_values_are_the_ones_a_provider_would_recompute():
 
     assert signed.headers["X-Signature"] == authenticate(request, expected, NOW).headers["X-Signature"]
     assert signed.headers["X-Timestamp"] == "1795255200"
+
+
+def test_hmac_string_to_sign_with_a_named_secret_signs_over_the_secrets_value():
+    request = a_request()
+    auth = HmacAuth(type="hmac", secret="k", string_to_sign="{{secrets.account}}|{{timestamp}}|{{body}}",
+                    signature_prefix="acct={{secrets.account}},sig=")
+    expected = HmacAuth(type="hmac", secret="k", string_to_sign='AC-77|1795255200|{"to":"+33612345678"}',
+                        signature_prefix="acct=AC-77,sig=")
+
+    signed = authenticate(request, auth, NOW, secrets={"account": SecretStr("AC-77")})
+
+    assert signed.headers["X-Signature"] == authenticate(request, expected, NOW).headers["X-Signature"]
+    assert signed.headers["X-Signature"].startswith("acct=AC-77,sig=")
+
+
+def test_hmac_with_a_named_secret_not_given_is_an_auth_error_naming_it():
+    auth = HmacAuth(type="hmac", secret="k", string_to_sign="{{secrets.account}}|{{body}}")
+
+    with pytest.raises(AuthError, match=r"hmac: .*'account'"):
+        authenticate(a_request(), auth, NOW)
+
+
+def test_hmac_template_with_a_message_placeholder_is_refused_when_saved():
+    with pytest.raises(ValueError, match=r"hmac: unknown placeholder \{\{to\}\}"):
+        HmacAuth(type="hmac", secret="k", string_to_sign="{{to}}|{{body}}")
 
 
 def test_hmac_signature_prefix_is_rendered_with_the_key_id():

@@ -267,7 +267,7 @@ class FakeProviders:
 
 def provider(provider_id: str, **balance: Any) -> ProviderConfig:
     return ProviderConfig.model_validate({
-        "id": provider_id, "request": {"url": "https://sms.example.com/send"},
+        "id": provider_id, "request": {"url": "https://sms.example.com/send", "body": {"to": "{{to}}", "text": "{{text}}"}},
         "auth": {"type": "api_key", "token": "s3cret-token", "header": "Authorization", "prefix": "Bearer "},
         "balance": {"url": f"https://sms.example.com/{provider_id}/balance", "every": "5m", "minimum": MINIMUM,
                     "email": ["ops@example.com"], **balance}})
@@ -359,3 +359,19 @@ def test_given_a_check_not_due_when_forced_then_the_endpoint_is_called():
     balance_service, _ = service(FakeProviders(provider("acme", every="1d")), client)
     balance_service.run()
     assert balance_service.run(force=True).checked == {"acme": 500.0} and len(client.calls) == 2
+
+
+def test_given_a_balance_url_and_header_with_named_secrets_when_checked_then_the_request_carries_their_values():
+    config = ProviderConfig.model_validate({
+        "id": "keyed", "request": {"url": "https://sms.example.com/send", "body": {"to": "{{to}}", "text": "{{text}}"}},
+        "secrets": {"apikey": "k/1 2", "account": "AC9"},
+        "balance": {"url": "https://sms.example.com/balance?apikey={{secrets.apikey}}",
+                    "headers": {"X-Account": "{{secrets.account}}"}}})
+    client = FakeClient({"keyed": answer('{"balance": 42}')})
+    balance_service, _ = service(FakeProviders(config), client)
+
+    balance_service.run()
+
+    [(_, request)] = client.calls
+    assert request.url == "https://sms.example.com/balance?apikey=k%2F1%202"
+    assert request.headers == {"X-Account": "AC9"}

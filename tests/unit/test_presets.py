@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from smsbridge.core.presets import UnknownPreset, available_presets, load_preset, merge_over, resolve_preset
-from smsbridge.core.render import render_request
+from smsbridge.core.render import render_balance_request, render_request
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 
@@ -32,7 +32,7 @@ MINIMAL_DOCUMENTS: dict[str, dict[str, Any]] = {
                "inbound": {"auth": {"public_key": "ZKIRXWh4nZ9nBKbRHdtD1CWc6MmFqXsDyNmwuyd5pO4="}}},
     "clickatell": {"auth": {"token": "api-key"}},
     "bulksms": {"auth": {"username": "token-id", "password": "token-secret"}, "inbound": {"auth": {"token": "hook"}}},
-    "textlocal": {"auth": {"token": "api-key"}, "inbound": {"auth": {"token": "hook"}}},
+    "textlocal": {"secrets": {"apikey": "api-key"}, "inbound": {"auth": {"token": "hook"}}},
     "msg91": {"auth": {"token": "authkey"}},
     "ino-cx": {"auth": {"token": "api-token"}},
     # The presets of SPEC 6 "Then:" (tests/unit/test_presets_more.py)
@@ -94,7 +94,8 @@ def test_given_a_preset_with_only_the_users_secrets_when_validated_then_it_is_a_
     assert config.request.url.startswith("https://")
 
 
-@pytest.mark.parametrize("name", sorted(REQUIRED_PRESETS))
+# Textlocal wants its key in the body: its credential is `secrets.apikey`, tested on its own below.
+@pytest.mark.parametrize("name", sorted(REQUIRED_PRESETS - {"textlocal"}))
 def test_given_a_preset_without_the_users_secrets_when_validated_then_the_error_names_the_auth(name: str) -> None:
     with pytest.raises(ValidationError) as error:
         ProviderConfig.model_validate(resolve_preset({"id": "p", "preset": name}))
@@ -131,6 +132,39 @@ def test_given_a_list_when_merged_then_it_replaces_the_presets_list() -> None:
 
 def test_given_a_scalar_or_null_when_merged_then_it_replaces_even_an_object() -> None:
     assert merge_over({"balance": {"url": "u"}, "n": 1}, {"balance": None, "n": "two"}) == {"balance": None, "n": "two"}
+
+
+def test_given_the_twilio_preset_and_an_api_key_auth_when_resolved_then_the_auth_is_the_documents_alone() -> None:
+    document = {"id": "p", "preset": "twilio",
+                "auth": {"type": "api_key", "header": "Authorization", "prefix": "Bearer ", "token": "tok-1"}}
+
+    config = ProviderConfig.model_validate(resolve_preset(document))
+
+    assert config.auth.model_dump(mode="json") == {"type": "api_key", "token": "**********", "header": "Authorization",
+                                                   "prefix": "Bearer ", "query": None}
+    assert config.inbound.auth.type == "twilio"
+
+
+def test_given_an_inbound_auth_of_another_type_when_merged_then_it_replaces_the_presets_whole() -> None:
+    merged = resolve_preset({"id": "p", "preset": "vonage", "inbound": {"auth": {"type": "basic", "username": "u",
+                                                                                "password": "p"}}})
+
+    assert merged["inbound"]["auth"] == {"type": "basic", "username": "u", "password": "p"}
+    assert merged["inbound"]["fields"]["from"] == "msisdn"
+
+
+def test_given_an_auth_of_the_same_type_or_without_type_when_merged_then_it_merges_key_by_key() -> None:
+    same = resolve_preset({"id": "p", "preset": "twilio", "auth": {"type": "basic", "username": "AC1"}})
+    untyped = resolve_preset({"id": "p", "preset": "messagebird", "auth": {"token": "k"}})
+
+    assert same["auth"] == {"type": "basic", "username": "AC1"}
+    assert untyped["auth"] == {"type": "api_key", "header": "Authorization", "prefix": "AccessKey ", "token": "k"}
+
+
+def test_given_a_request_body_field_named_type_when_merged_then_the_body_still_merges_key_by_key() -> None:
+    merged = resolve_preset({"id": "p", "preset": "vonage", "request": {"body": {"type": "text"}}})
+
+    assert merged["request"]["body"]["type"] == "text" and merged["request"]["body"]["to"] == "{{to_digits}}"
 
 
 def test_given_a_preset_when_resolved_then_the_users_fields_win_and_the_preset_name_is_kept() -> None:
@@ -226,12 +260,43 @@ def test_bulksms_sends_to_from_body() -> None:
     assert (body["to"], body["from"], body["body"]) == ("+33612345678", "ACME", "Your code is 1234")
 
 
-def test_textlocal_sends_numbers_sender_message_and_the_api_key_as_apikey() -> None:
-    config = configured("textlocal")
-    form = rendered_form("textlocal")
+def test_textlocal_sends_apikey_numbers_sender_message_in_the_form_body() -> None:
+    # https://api.txtlocal.com/docs/sendsms: the POST sample sends apikey among the form fields
+    request = render_request(configured("textlocal"), [message()], NOW)
+    form = parse_qsl(request.body.decode())
 
-    assert (form["numbers"], form["sender"], form["message"]) == ("33612345678", "ACME", "Your code is 1234")
-    assert config.auth.query == "apikey"
+    assert [key for key, _ in form] == ["apikey", "numbers", "sender", "message", "custom"]
+    assert dict(form) | {"custom": None} == {"apikey": "api-key", "numbers": "33612345678", "sender": "ACME",
+                                              "message": "Your code is 1234", "custom": None}
+    assert "apikey" not in request.url and "Authorization" not in request.headers
+
+
+def test_textlocal_asks_its_balance_with_the_apikey_in_the_query() -> None:
+    # https://api.txtlocal.com/docs/getbalance
+    request = render_balance_request(configured("textlocal", secrets={"apikey": "k&y/1"}))
+
+    assert request.url == "https://api.txtlocal.com/balance/?apikey=k%26y%2F1"
+
+
+def test_given_a_textlocal_document_without_its_apikey_when_validated_then_the_error_names_the_secret() -> None:
+    with pytest.raises(ValidationError, match=r"\{\{secrets\.apikey\}\}.*no secret of that name"):
+        ProviderConfig.model_validate(resolve_preset({"id": "p", "preset": "textlocal",
+                                                      "inbound": {"auth": {"token": "hook"}}}))
+
+
+@pytest.mark.parametrize(("text", "expected"), [("Your code is 1234 {ok} €", "text"), ("Code 1234 🎉", "unicode"),
+                                                ("Привет", "unicode")])
+def test_vonage_sends_type_unicode_for_a_unicode_text_and_text_for_a_gsm_one(text: str, expected: str) -> None:
+    # https://developer.vonage.com/en/api/sms: `type` text for GSM, unicode for anything outside it
+    form = dict(parse_qsl(render_request(configured("vonage"), [message(text)], NOW).body.decode()))
+
+    assert (form["type"], form["text"]) == (expected, text)
+
+
+def test_messagebird_lets_its_api_choose_the_datacoding() -> None:
+    # https://developers.messagebird.com/api/sms-messaging/#the-message-object: `auto` sets plain or
+    # unicode from the body, where the default `plain` would mangle a unicode text
+    assert rendered_json("messagebird", message("Code 1234 🎉"))["datacoding"] == "auto"
 
 
 def test_msg91_sends_the_template_id_and_the_recipient() -> None:

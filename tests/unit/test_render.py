@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from smsbridge.core.render import RenderError, message_context, render_request, render_text
+from smsbridge.core.render import RenderError, message_context, render_balance_request, render_request, render_text
 from smsbridge.models.message import OutboundMessage, control_character_in
 from smsbridge.models.provider import ProviderConfig
 
@@ -20,8 +20,14 @@ NOW = datetime(2026, 11, 21, 10, 30, 5, tzinfo=timezone.utc)
 TRICKY_TEXT = 'He said "hi"\n& ü 🎉'
 
 
+# A provider must carry each message's recipient and content (SPEC 3): these headers do, so that a
+# test can look at one part of the request (a body, a query) without repeating them in it.
+CARRIER_HEADERS = {"X-Recipient": "{{to}}", "X-Template": "{{template_id}}"}
+
+
 def provider(**request: Any) -> ProviderConfig:
     extra = request.pop("provider_fields", {})
+    request["headers"] = {**CARRIER_HEADERS, **request.get("headers", {})}
     return ProviderConfig.model_validate({"id": "acme", "request": {"url": "https://sms.example.com/send", **request},
                                           **extra})
 
@@ -404,3 +410,151 @@ def test_given_extra_context_values_when_rendering_text_then_any_name_in_the_con
 def test_given_a_name_missing_from_the_context_when_rendering_text_then_a_render_error_names_it():
     with pytest.raises(RenderError, match=r"\{\{key_id\}\}"):
         render_text("HMAC {{key_id}}:", {"method": "POST"})
+
+
+# ---------------------------------------------------------------- {{secrets.NAME}}
+
+SECRET_VALUE = 'k3y"&=+/ é'  # JSON, form and URL reserved characters: each form must escape it its own way
+
+
+def with_secret(**request: Any) -> ProviderConfig:
+    return provider(**request, provider_fields={"secrets": {"apikey": SECRET_VALUE}})
+
+
+def test_given_a_secret_in_a_json_body_when_rendered_then_it_is_a_json_string_with_the_value_intact():
+    config = with_secret(body={"auth": {"key": "{{secrets.apikey}}"}, "note": "key={{secrets.apikey}}"})
+
+    assert json_body(config) == {"auth": {"key": SECRET_VALUE}, "note": f"key={SECRET_VALUE}"}
+
+
+def test_given_a_secret_in_a_form_body_when_rendered_then_it_is_percent_encoded_once():
+    config = with_secret(content_type="form", body={"apikey": "{{secrets.apikey}}", "message": "{{text}}"})
+
+    body = render_request(config, [message()], NOW).body
+
+    assert body.startswith(b"apikey=k3y%22%26%3D%2B%2F+%C3%A9&")
+    assert form_pairs(config)[0] == ("apikey", SECRET_VALUE)
+
+
+def test_given_a_secret_in_the_query_and_the_url_path_when_rendered_then_each_is_percent_encoded_whole():
+    config = with_secret(url="https://sms.example.com/{{secrets.apikey}}/send", method="GET", content_type="none",
+                         query={"key": "{{secrets.apikey}}"})
+
+    url = render_request(config, [message()], NOW).url
+
+    assert urlsplit(url).path == "/k3y%22%26%3D%2B%2F%20%C3%A9/send"
+    assert parse_qsl(urlsplit(url).query) == [("key", SECRET_VALUE)]
+
+
+def test_given_a_secret_in_a_header_when_rendered_then_the_header_holds_it():
+    config = provider(headers={"X-Api-Key": "{{secrets.token}}"}, body={},
+                      provider_fields={"secrets": {"token": "tok-123"}})
+
+    assert render_request(config, [message()], NOW).headers["X-Api-Key"] == "tok-123"
+
+
+def test_given_a_message_text_spelling_a_secret_placeholder_when_rendered_then_it_is_sent_literally():
+    config = with_secret(body={"text": "{{text}}"})
+
+    assert json_body(config, message("show {{secrets.apikey}}")) == {"text": "show {{secrets.apikey}}"}
+
+
+def test_given_a_secret_the_provider_does_not_define_when_saved_then_it_is_refused_naming_it():
+    with pytest.raises(ValidationError, match=r"\{\{secrets\.api_secret\}\} \(in request\): no secret of that name "
+                                              r"in `secrets` \(defined: apikey\)"):
+        with_secret(body={"key": "{{secrets.apikey}}", "secret": "{{secrets.api_secret}}"})
+
+
+def test_given_a_balance_url_and_header_with_secrets_when_rendered_then_both_are_filled():
+    config = provider(body={}, provider_fields={
+        "secrets": {"apikey": "a b/c", "token": "t-1"},
+        "balance": {"url": "https://sms.example.com/balance?apikey={{secrets.apikey}}",
+                    "headers": {"X-Token": "{{secrets.token}}"}}})
+
+    request = render_balance_request(config)
+
+    assert request.url == "https://sms.example.com/balance?apikey=a%20b%2Fc"
+    assert request.headers == {"X-Token": "t-1"}
+    assert request.method == "GET" and request.body is None
+
+
+@pytest.mark.parametrize("balance", [
+    {"url": "https://sms.example.com/balance/{{to}}"},
+    {"url": "https://sms.example.com/balance", "headers": {"X-Key": "{{secrets.nope}}"}},
+])
+def test_given_a_balance_template_that_cannot_render_when_saved_then_it_is_refused(balance):
+    with pytest.raises(ValidationError, match=r"balance"):
+        provider(body={}, provider_fields={"balance": balance})
+
+
+# ---------------------------------------------------------------- choice {{NAME?a:b}}
+
+@pytest.mark.parametrize(("text", "expected"), [("Prix: 5€ 🎉", "unicode"), ("Your code is 1234", "text")])
+def test_given_a_choice_on_is_unicode_when_rendered_then_it_gives_the_first_value_for_unicode_else_the_second(
+        text, expected):
+    config = provider(body={"type": "{{is_unicode?unicode:text}}", "mixed": "t={{ is_unicode ? unicode : text }}"})
+
+    assert json_body(config, message(text)) == {"type": expected, "mixed": f"t={expected}"}
+
+
+def test_given_a_choice_in_a_form_when_rendered_then_it_is_a_form_value():
+    config = provider(content_type="form", body={"type": "{{is_unicode?unicode:text}}"})
+
+    assert form_pairs(config, message("Привет")) == [("type", "unicode")]
+
+
+def test_given_a_choice_on_a_var_the_message_lacks_when_rendered_then_it_gives_the_second_value():
+    config = provider(body={"priority": "{{vars.urgent?high:normal}}"})
+
+    assert json_body(config, message(vars={"urgent": True})) == {"priority": "high"}
+    assert json_body(config, message()) == {"priority": "normal"}
+
+
+@pytest.mark.parametrize(("template", "error"), [
+    ("{{unicode?yes:no}}", "unknown placeholder"),
+    ("{{secrets.apikey?yes:no}}", "a choice"),
+])
+def test_given_a_choice_on_a_name_that_cannot_choose_when_saved_then_it_is_refused(template, error):
+    with pytest.raises(ValidationError, match=error):
+        with_secret(body={"type": template})
+
+
+# ---------------------------------------------------------------- recipient and content (SPEC 3)
+
+def bare(**request: Any) -> ProviderConfig:
+    """A provider with exactly the request given: no carrier headers."""
+    return ProviderConfig.model_validate({"id": "acme", "request": {"url": "https://sms.example.com/send", **request}})
+
+
+@pytest.mark.parametrize("request_fields", [
+    {"body": {"to": "{{to}}", "text": "{{text}}"}},
+    {"body": {"to": "$$To", "text": "$$Body"}},
+    {"content_type": "form", "body": {"to": "%TO%", "text": "%MESSAGE%"}},
+    {"body": {"msisdn": "{{to_digits}}", "template": "{{template_id}}"}},
+    {"url": "https://sms.example.com/send/{{to_digits}}", "method": "GET", "content_type": "none",
+     "query": {"text": "{{text}}"}},
+    {"headers": {"X-To": "{{to}}"}, "body": {"text": "{{text}}"}},
+])
+def test_given_a_request_carrying_recipient_and_content_when_saved_then_it_is_accepted(request_fields):
+    assert bare(**request_fields).request.url
+
+
+@pytest.mark.parametrize(("request_fields", "missing"), [
+    ({"body": {"to": "+33612345678", "text": "{{text}}"}}, "carries no recipient"),
+    ({"body": {"to": "{{to}}", "text": "Hello"}}, "carries no content"),
+    ({"body": {"to": "{{to?x:y}}", "text": "{{text}}"}}, "carries no recipient"),
+    ({"body": {"from": "{{sender}}"}}, "carries no recipient.*carries no content"),
+])
+def test_given_a_request_without_recipient_or_content_when_saved_then_it_is_refused_naming_what_is_missing(
+        request_fields, missing):
+    with pytest.raises(ValidationError, match=missing):
+        bare(**request_fields)
+
+
+def test_given_batching_with_the_recipient_outside_the_element_when_saved_then_it_is_refused_naming_the_element():
+    with pytest.raises(ValidationError, match=r"carries no recipient.*batch element \(request\.body\.messages\)"):
+        bare(body={"to": "{{to}}", "messages": [{"text": "{{text}}"}]}, batch={"key": "messages"})
+
+
+def test_given_batching_with_the_recipient_in_the_element_when_saved_then_it_is_accepted():
+    assert bare(body={"messages": [{"to": "{{to}}", "text": "{{text}}"}]}, batch={"key": "messages"}).request.batch

@@ -59,7 +59,7 @@ class ProviderClient:
             role = self._aws_credentials() if auth.access_key_id is None else None
             return self._send(provider, authenticate(request, auth, now, aws_credentials=role))
         if not isinstance(auth, OAuth2Auth):
-            return self._send(provider, authenticate(request, auth, now))
+            return self._send(provider, authenticate(request, auth, now, secrets=provider.secrets))
         bearer = self._token(provider, auth, now)
         response = self._send(provider, authenticate(request, auth, now, bearer=bearer))
         if response.status_code != 401:

@@ -7,12 +7,16 @@ import hmac
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from smsbridge.core.render import render_text
+from pydantic import SecretStr
+
+from smsbridge.core.render import RenderError, render_text
+from smsbridge.models.placeholders import SECRETS_SCOPE
 from smsbridge.models.provider import (
     ApiKeyAuth,
     BasicAuth,
@@ -64,8 +68,10 @@ class AccessToken:
 # ---------------------------------------------------------------- authenticate
 
 def authenticate(request: HttpRequest, auth: OutboundAuth, now: datetime, *,
-                 bearer: str | None = None, aws_credentials: AwsCredentials | None = None) -> HttpRequest:
+                 bearer: str | None = None, secrets: Mapping[str, SecretStr] | None = None,
+                 aws_credentials: AwsCredentials | None = None) -> HttpRequest:
     """The request with the credentials of `auth` added; `bearer` is the OAuth2 access token,
+    `secrets` the provider's named secrets, for `{{secrets.NAME}}` in an hmac template,
     `aws_credentials` the keys SigV4 signs with when `auth` names none (the function's role)."""
     match auth:
         case NoAuth():
@@ -79,7 +85,7 @@ def authenticate(request: HttpRequest, auth: OutboundAuth, now: datetime, *,
                 return _with_header(request, auth.header, auth.prefix + token)
             return replace(request, url=_with_query_parameter(request.url, auth.query, token))
         case HmacAuth():
-            return _hmac_signed(request, auth, now)
+            return _hmac_signed(request, auth, now, secrets or {})
         case JwtAuth():
             return _with_header(request, auth.header, auth.prefix + _jwt_for(auth, now))
         case OAuth2Auth():
@@ -117,7 +123,8 @@ def _with_query_parameter(url: str, name: str, value: str) -> str:
 _HMAC_DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 
 
-def _hmac_signed(request: HttpRequest, auth: HmacAuth, now: datetime) -> HttpRequest:
+def _hmac_signed(request: HttpRequest, auth: HmacAuth, now: datetime,
+                 secrets: Mapping[str, SecretStr]) -> HttpRequest:
     parts = urlsplit(request.url)
     timestamp = format_timestamp(now, auth.timestamp_format)
     context = {
@@ -126,13 +133,18 @@ def _hmac_signed(request: HttpRequest, auth: HmacAuth, now: datetime) -> HttpReq
         "body": request.body.decode("utf-8") if request.body else "",
         "timestamp": timestamp,
         "key_id": auth.key_id or "",
+        SECRETS_SCOPE: {name: value.get_secret_value() for name, value in secrets.items()},
     }
-    message = render_text(auth.string_to_sign, context).encode("utf-8")
+    try:
+        message = render_text(auth.string_to_sign, context).encode("utf-8")
+        prefix = render_text(auth.signature_prefix, context)
+    except RenderError as exc:  # a {{secrets.NAME}} the caller did not pass: says the name, never a value
+        raise AuthError(f"hmac: {exc}") from None
     digest = hmac.new(auth.secret.get_secret_value().encode("utf-8"), message,
                       _HMAC_DIGESTS[auth.algorithm]).digest()
     signature = digest.hex() if auth.encoding == "hex" else base64.b64encode(digest).decode("ascii")
     signed = _with_header(request, auth.signature_header,
-                          render_text(auth.signature_prefix, context) + signature)
+                          prefix + signature)
     if auth.timestamp_header:
         signed = _with_header(signed, auth.timestamp_header, timestamp)
     return signed

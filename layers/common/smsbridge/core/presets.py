@@ -45,12 +45,20 @@ def resolve_preset(document: dict[str, Any]) -> dict[str, Any]:
     return merge_over(load_preset(name), document)
 
 
-def merge_over(base: Any, override: Any) -> Any:
+# Objects chosen by their `type` (SPEC 3): another type is another object, whose fields the
+# preset's would only pollute (a basic `username` left beside an api_key `token`).
+_TYPED_OBJECTS = frozenset({("auth",), ("inbound", "auth")})
+
+
+def merge_over(base: Any, override: Any, path: tuple[str, ...] = ()) -> Any:
     """`override` laid over `base`: where both are objects, key by key and deeply; anything else
-    (a list, a scalar, null) replaces what `base` has."""
+    (a list, a scalar, null) replaces what `base` has. An `auth` or `inbound.auth` whose `type`
+    differs from the base's replaces it whole."""
     if isinstance(base, dict) and isinstance(override, dict):
+        if path in _TYPED_OBJECTS and "type" in override and override["type"] != base.get("type"):
+            return deepcopy(override)
         merged = dict(base)
         for key, value in override.items():
-            merged[key] = merge_over(base[key], value) if key in base else deepcopy(value)
+            merged[key] = merge_over(base[key], value, (*path, key)) if key in base else deepcopy(value)
         return merged
     return deepcopy(override)

@@ -4,44 +4,21 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from smsbridge.core.encoding import encoding_of
 from smsbridge.models.message import OutboundMessage
+from smsbridge.models.placeholders import PLACEHOLDER, SECRETS_SCOPE, VARS_SCOPE, placeholder_of
+from smsbridge.models.provider import ProviderConfig, batch_element_template
 from smsbridge.models.wire import HttpRequest
-
-if TYPE_CHECKING:  # models.provider imports this module from its validator
-    from smsbridge.models.provider import ProviderConfig, RequestSpec
 
 
 class RenderError(ValueError):
     """A message cannot be rendered with its provider's templates; the text is safe to store and show."""
 
-
-# A single alternation, so that each template is scanned once: text brought in by a value
-# (a message saying "{{to}}" or "%TO%") is never scanned again, hence never expanded.
-PLACEHOLDER = re.compile(
-    r"\{\{\s*(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*\}\}"
-    r"|\$\$(?P<dollar>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|%(?P<percent>TO|MESSAGE)%"
-)
-
-CANONICAL_PLACEHOLDERS = (
-    "to", "to_digits", "text", "id", "sender", "type", "is_unicode", "segments", "credits",
-    "template_id", "template_variables", "campaign_id", "now_iso", "now_unix", "uuid",
-)
-_CANONICAL = frozenset(CANONICAL_PLACEHOLDERS)
-_KNOWN_LIST = ", ".join(f"{{{{{name}}}}}" for name in CANONICAL_PLACEHOLDERS) + ", {{vars.NAME}}"
-
-# Aliases of other products (Twilio Studio-like `$$Name`, Kannel-like `%TO%`); any other `$$NAME` is a var.
-_DOLLAR_ALIASES = {
-    "To": "to", "Body": "text", "MessageID": "id",
-    "TemplateID": "template_id", "TemplateVariables": "template_variables", "CampaignID": "campaign_id",
-}
-_PERCENT_ALIASES = {"TO": "to", "MESSAGE": "text"}
 
 _HEADER_BREAK = re.compile(r"[\r\n\x00]")
 
@@ -72,7 +49,13 @@ def message_context(message: OutboundMessage, provider: ProviderConfig, now: dat
         "now_iso": utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "now_unix": int(utc.timestamp()),
         "uuid": str(uuid.uuid4()),
+        SECRETS_SCOPE: secret_values(provider),
     }
+
+
+def secret_values(provider: ProviderConfig) -> dict[str, str]:
+    """The provider's `secrets` by name, for `{{secrets.NAME}}`."""
+    return {name: value.get_secret_value() for name, value in provider.secrets.items()}
 
 
 # ---------------------------------------------------------------- text
@@ -83,15 +66,22 @@ def render_text(template: str, context: Mapping[str, Any]) -> str:
     Any `{{name}}` (or `{{scope.name}}`) found in `context` is allowed, so callers such as
     request signing can bring their own values (`method`, `path`, `body`, `timestamp`...).
     """
-    return PLACEHOLDER.sub(lambda match: _as_text(_lookup(_name_of(match), context)), template)
+    return PLACEHOLDER.sub(lambda match: _as_text(_value_of(match, context)), template)
 
 
-def _name_of(match: re.Match[str]) -> str:
-    if (name := match["name"]) is not None:
-        return name
-    if (alias := match["dollar"]) is not None:
-        return _DOLLAR_ALIASES.get(alias) or f"vars.{alias}"
-    return _PERCENT_ALIASES[match["percent"]]
+def _value_of(match: re.Match[str], context: Mapping[str, Any]) -> Any:
+    """The value a placeholder stands for; for a choice `{{name?a:b}}`, `a` or `b` as text."""
+    placeholder = placeholder_of(match)
+    if placeholder.choice is None:
+        return _lookup(placeholder.name, context)
+    yes, no = placeholder.choice
+    try:
+        value = _lookup(placeholder.name, context)
+    except RenderError:
+        if not placeholder.name.startswith(f"{VARS_SCOPE}."):
+            raise
+        value = None  # a var the message does not give chooses the second value
+    return yes if value else no
 
 
 def _lookup(name: str, context: Mapping[str, Any]) -> Any:
@@ -104,8 +94,10 @@ def _lookup(name: str, context: Mapping[str, Any]) -> Any:
         values = context.get(scope)
         if isinstance(values, Mapping) and key in values:
             return values[key]
-        if scope == "vars":
+        if scope == VARS_SCOPE:
             raise RenderError(f"message has no vars.{key}, which the provider's template uses")
+        if scope == SECRETS_SCOPE:
+            raise RenderError(f"the provider has no secret {key!r}, which its template uses as {{{{secrets.{key}}}}}")
     raise RenderError(f"no value for the placeholder {{{{{name}}}}}")
 
 
@@ -162,9 +154,21 @@ def render_request(provider: ProviderConfig, messages: list[OutboundMessage], no
     return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
 
 
+def render_balance_request(provider: ProviderConfig) -> HttpRequest:
+    """The request of the provider's balance check (`balance` must be set), `{{secrets.NAME}}` filled in."""
+    spec = provider.balance
+    context = {SECRETS_SCOPE: secret_values(provider)}
+    headers = {}
+    for name, value in spec.headers.items():
+        rendered_name = render_text(name, context)
+        headers[rendered_name] = _header_value(rendered_name, render_text(value, context))
+    return HttpRequest(method=spec.method, url=_render_url(spec.url, context), headers=headers,
+                       body=b"" if spec.method == "POST" else None)
+
+
 def _render_url(template: str, context: Mapping[str, Any]) -> str:
     # Quoting every value whole (safe="") keeps a value from adding path segments, a query or a fragment.
-    return PLACEHOLDER.sub(lambda match: quote(_as_text(_lookup(_name_of(match), context)), safe=""), template)
+    return PLACEHOLDER.sub(lambda match: quote(_as_text(_value_of(match, context)), safe=""), template)
 
 
 def _append_query(url: str, pairs: list[tuple[str, str]]) -> str:
@@ -192,7 +196,7 @@ def _render_json(node: Any, context: Mapping[str, Any]) -> Any:
     if isinstance(node, str):
         whole = PLACEHOLDER.fullmatch(node)
         if whole is not None:  # a lone placeholder keeps its value's JSON type
-            return _lookup(_name_of(whole), context)
+            return _value_of(whole, context)
         return render_text(node, context)
     if isinstance(node, dict):
         return {render_text(key, context): _render_json(value, context) for key, value in node.items()}
@@ -202,7 +206,7 @@ def _render_json(node: Any, context: Mapping[str, Any]) -> Any:
 
 
 def _render_batch_body(body: dict[str, Any], key: str, contexts: list[dict[str, Any]]) -> dict[str, Any]:
-    element = _batch_element(body[key])
+    element = batch_element_template(body[key])
     first = contexts[0]
     rendered: dict[str, Any] = {}
     for name, value in body.items():
@@ -211,56 +215,3 @@ def _render_batch_body(body: dict[str, Any], key: str, contexts: list[dict[str, 
         else:
             rendered[render_text(name, first)] = _render_json(value, first)
     return rendered
-
-
-def _batch_element(value: Any) -> Any:
-    """The template of one recipient under `batch.key`: an object, or the only element of a list."""
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, list) and len(value) == 1:
-        return value[0]
-    raise ValueError("the value under request.batch.key is the template of one recipient: "
-                     "an object, or a list holding exactly one element")
-
-
-# ---------------------------------------------------------------- validation
-
-def check_request_templates(request: RequestSpec) -> None:
-    """Refuse, when a provider is saved, templates that could not render: unknown placeholders
-    and headers with line breaks. Raises ValueError naming every problem."""
-    for name, value in request.headers.items():
-        if _HEADER_BREAK.search(name) or _HEADER_BREAK.search(value):
-            raise ValueError(f"header {name!r}: CR, LF and NUL are not allowed in a header")
-    if request.batch is not None and isinstance(request.body, dict) and request.batch.key in request.body:
-        _batch_element(request.body[request.batch.key])
-    unknown = sorted({match[0] for template in _templates_of(request)
-                      for match in PLACEHOLDER.finditer(template) if not _is_known(_name_of(match))})
-    if unknown:
-        raise ValueError(f"unknown placeholder{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-                         f"known: {_KNOWN_LIST}")
-
-
-def _is_known(name: str) -> bool:
-    return name in _CANONICAL or any(name.startswith(prefix) and len(name) > len(prefix)
-                                     for prefix in ("vars.", "secrets."))
-
-
-def _templates_of(request: RequestSpec) -> Iterator[str]:
-    yield request.url
-    for mapping in (request.query, request.headers):
-        for key, value in mapping.items():
-            yield key
-            yield value
-    yield from _strings_in(request.body)
-
-
-def _strings_in(node: Any) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield key
-            yield from _strings_in(value)
-    elif isinstance(node, (list, tuple)):  # a JSON array, or the (key, value) pairs of a form
-        for value in node:
-            yield from _strings_in(value)

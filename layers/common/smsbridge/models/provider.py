@@ -24,6 +24,15 @@ from smsbridge.core.signatures.telnyx import TelnyxInboundAuth  # noqa: F401
 from smsbridge.core.signatures.token import TokenInboundAuth  # noqa: F401
 from smsbridge.core.signatures.twilio import TwilioInboundAuth  # noqa: F401
 from smsbridge.core.signatures.vonage import VonageInboundAuth  # noqa: F401
+from smsbridge.models.placeholders import (
+    CONTENT_PLACEHOLDERS,
+    RECIPIENT_PLACEHOLDERS,
+    Placeholder,
+    check_placeholders,
+    placeholders_in,
+    secret_name,
+    strings_in,
+)
 
 
 class _Strict(BaseModel):
@@ -91,7 +100,54 @@ class RequestSpec(_Strict):
             if name.lower() in ("content-type", "content-length"):
                 raise ValueError(f"header {name!r} is set by the bridge from content_type (a JSON body "
                                  "may name another JSON media type, such as application/x-amz-json-1.0)")
+        _check_request_templates(self)
         return self
+
+    def templates(self) -> list[str]:
+        """Every template string of the request: url, query and header names and values, the body."""
+        return [self.url, *(part for mapping in (self.query, self.headers) for item in mapping.items() for part in item),
+                *strings_in(self.body)]
+
+
+def batch_element_template(value: Any) -> Any:
+    """The template of one recipient under `batch.key`: an object, or the only element of a list."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list) and len(value) == 1:
+        return value[0]
+    raise ValueError("the value under request.batch.key is the template of one recipient: "
+                     "an object, or a list holding exactly one element")
+
+
+def _check_request_templates(request: RequestSpec) -> None:
+    """Refuse templates that could not render (unknown placeholders, headers with line breaks) and
+    requests that would not carry each message's recipient and content (SPEC 3): a sample number
+    left in place would send every message to it."""
+    for name, value in request.headers.items():
+        if _HEADER_BREAK.search(name) or _HEADER_BREAK.search(value):
+            raise ValueError(f"header {name!r}: CR, LF and NUL are not allowed in a header")
+    used = check_placeholders(request.templates())
+    element = None
+    if request.batch is not None:
+        element = batch_element_template(request.body[request.batch.key])
+    recipient_uses = used if element is None else check_placeholders(strings_in(element))
+    missing = []
+    if not _carries(recipient_uses, RECIPIENT_PLACEHOLDERS):
+        where = (f"the batch element (request.body.{request.batch.key}), one per message" if element is not None
+                 else "its url, query, headers or body")
+        missing.append(f"the request carries no recipient: put {{{{to}}}} or {{{{to_digits}}}} ($$To, %TO%) in {where}")
+    if not _carries(used, CONTENT_PLACEHOLDERS):
+        missing.append("the request carries no content: put {{text}} ($$Body, %MESSAGE%) or {{template_id}} "
+                       "in its url, query, headers or body")
+    if missing:
+        raise ValueError("; ".join(missing))
+
+
+def _carries(used: list[Placeholder], names: tuple[str, ...]) -> bool:
+    return any(placeholder.name in names and placeholder.choice is None for placeholder in used)
+
+
+_HEADER_BREAK = re.compile(r"[\r\n\x00]")
 
 
 def _form_pairs(body: Any) -> list[tuple[str, str]]:
@@ -160,15 +216,14 @@ class HmacAuth(_Strict):
 
     @model_validator(mode="after")
     def _known_parts(self) -> HmacAuth:
-        from smsbridge.core.render import PLACEHOLDER
-
-        allowed = {"method", "path", "body", "timestamp", "key_id"}
-        for template in (self.string_to_sign, self.signature_prefix):
-            unknown = {m.group("name") or m.group(0) for m in PLACEHOLDER.finditer(template)} - allowed
-            if unknown:
-                raise ValueError(f"hmac: unknown placeholder(s) {sorted(unknown)}; the string to sign can use "
-                                 "{{method}}, {{path}}, {{body}}, {{timestamp}} and {{key_id}}")
+        check_placeholders(self.templates(), allowed=HMAC_PLACEHOLDERS, where="hmac")
         return self
+
+    def templates(self) -> list[str]:
+        return [self.string_to_sign, self.signature_prefix]
+
+
+HMAC_PLACEHOLDERS = frozenset({"method", "path", "body", "timestamp", "key_id"})
 
 
 class OAuth2Auth(_Strict):
@@ -298,6 +353,17 @@ class BalanceSpec(_Strict):
     email: list[str] = Field(default_factory=list)
     use_auth: bool = Field(default=True, description="authenticate the call with the provider's `auth`")
 
+    @model_validator(mode="after")
+    def _known_parts(self) -> BalanceSpec:
+        for name, value in self.headers.items():
+            if _HEADER_BREAK.search(name) or _HEADER_BREAK.search(value):
+                raise ValueError(f"balance header {name!r}: CR, LF and NUL are not allowed in a header")
+        check_placeholders(self.templates(), allowed=(), where="balance")
+        return self
+
+    def templates(self) -> list[str]:
+        return [self.url, *(part for item in self.headers.items() for part in item)]
+
 
 
 # ---------------------------------------------------------------- provider
@@ -327,10 +393,18 @@ class ProviderConfig(_Strict):
                     "balance and auth templates")
 
     @model_validator(mode="after")
-    def _templates_known(self) -> ProviderConfig:
-        from smsbridge.core.render import check_request_templates  # the renderer owns the placeholder list
-
-        check_request_templates(self.request)
+    def _secrets_known(self) -> ProviderConfig:
+        templates = {"request": self.request.templates()}
+        if self.balance is not None:
+            templates["balance"] = self.balance.templates()
+        if isinstance(self.auth, HmacAuth):
+            templates["auth"] = self.auth.templates()
+        missing = sorted({f"{{{{secrets.{name}}}}} (in {where})" for where, parts in templates.items()
+                          for placeholder in placeholders_in(parts)
+                          if (name := secret_name(placeholder.name)) is not None and name not in self.secrets})
+        if missing:
+            defined = ", ".join(sorted(self.secrets)) or "none"
+            raise ValueError(f"{', '.join(missing)}: no secret of that name in `secrets` (defined: {defined})")
         return self
 
     @model_validator(mode="after")

@@ -17,7 +17,7 @@ from smsbridge.core.auth import AuthError, AwsCredentials, TokenError, authentic
 from smsbridge.core.consent import ConsentState, consent_block_reason
 from smsbridge.core.curl import CurlError, curl_command, masked_request, provider_draft
 from smsbridge.core.presets import resolve_preset
-from smsbridge.core.render import RenderError, render_request
+from smsbridge.core.render import RenderError, render_balance_request, render_request
 from smsbridge.core.secrets import MASK, join_secrets, split_secrets
 from smsbridge.models.api import (
     CheckResult,
@@ -187,7 +187,8 @@ class AdminService:
             bearer = MASK if isinstance(provider.auth, OAuth2Auth) else None
             # Nor are the role's AWS keys read: stand-ins sign, and the signature is masked anyway.
             role = AwsCredentials(MASK, MASK) if isinstance(provider.auth, SigV4Auth) else None
-            request = authenticate(request, provider.auth, now, bearer=bearer, aws_credentials=role)
+            request = authenticate(request, provider.auth, now, bearer=bearer, secrets=provider.secrets,
+                                   aws_credentials=role)
         except (RenderError, AuthError) as exc:
             raise BadRequest(f"cannot render this message with provider {provider.id!r}: {exc}") from None
         shown = masked_request(request, provider.auth, split_secrets(provider)[1].values())
@@ -206,9 +207,9 @@ class AdminService:
         secrets = list(split_secrets(provider)[1].values())
         if provider.balance is not None:
             spec = provider.balance
-            request = HttpRequest(method=spec.method, url=spec.url, headers=dict(spec.headers))
+            request = render_balance_request(provider)
             outcome = self._try(provider, request, now, authenticated=spec.use_auth)
-            return _check_result("balance", outcome, request.url, secrets,
+            return _check_result("balance", outcome, masked_request(request, None, secrets).url, secrets,
                                  good="the balance endpoint answered {code}", bad="the balance endpoint answered {code}")
         if isinstance(provider.auth, OAuth2Auth):
             request = token_request(provider.auth)

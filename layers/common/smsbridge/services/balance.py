@@ -22,6 +22,7 @@ from smsbridge.core.balance import (
     extract_balance,
     is_due,
 )
+from smsbridge.core.render import render_balance_request
 from smsbridge.models.provider import NoAuth, ProviderConfig
 from smsbridge.models.wire import HttpRequest, HttpResponse
 from smsbridge.clock import utc_now
@@ -121,8 +122,7 @@ class BalanceService:
     def read_balance(self, provider: ProviderConfig) -> CheckResult:
         """One call to the provider's balance endpoint (with its auth when `use_auth`), and the balance read."""
         spec = provider.balance
-        request = HttpRequest(method=spec.method, url=spec.url, headers=dict(spec.headers),
-                              body=b"" if spec.method == "POST" else None)
+        request = render_balance_request(provider)
         # Through the same client as sending, so that every auth type (OAuth2 tokens included) works alike.
         caller = provider.model_copy(update={"timeout_s": _timeout_of(provider),
                                              **({} if spec.use_auth else {"auth": NoAuth()})})
