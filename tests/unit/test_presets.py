@@ -40,7 +40,7 @@ MINIMAL_DOCUMENTS: dict[str, dict[str, Any]] = {
     "aws-end-user-messaging": {"request": {"url": "https://sms-voice.eu-west-1.amazonaws.com/"},
                                "auth": {"region": "eu-west-1"}},
     "africastalking": {"auth": {"token": "api-key"}, "inbound": {"auth": {"token": "hook"}}},
-    "termii": {"secrets": {"api_key": "api-key"}},
+    "termii": {"secrets": {"api_key": "api-key"}, "inbound": {"auth": {"secret": "termii-secret-key"}}},
     "textmagic": {"auth": {"token": "api-key"}},
     "bandwidth": {"auth": {"username": "api-user", "password": "api-password"},
                   "inbound": {"auth": {"username": "bandwidth", "password": "callback"}}},
