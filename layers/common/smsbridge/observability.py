@@ -79,16 +79,5 @@ class MaskingPowertoolsFormatter(LambdaPowertoolsFormatter):
         return mask_known(super().format(record))
 
 
-class MaskingFormatter(logging.Formatter):
-    """Wraps any stdlib formatter (the local runtime's text lines) to mask the known secrets."""
-
-    def __init__(self, inner: logging.Formatter) -> None:
-        super().__init__()
-        self._inner = inner
-
-    def format(self, record: logging.LogRecord) -> str:  # noqa: A003
-        return mask_known(self._inner.format(record))
-
-
 logger = Logger(service="smsbridge", logger_formatter=MaskingPowertoolsFormatter())
 metrics = Metrics(namespace="SmsBridge", service="smsbridge")
