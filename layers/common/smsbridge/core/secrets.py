@@ -64,7 +64,7 @@ CREDENTIAL_SCHEME = re.compile(r"^(Basic|Bearer|Token|Digest|HMAC|AWS4-HMAC-SHA2
 def secret_forms(secret: str) -> set[str]:
     """The ways `secret` shows up in requests, answers and logs: as is, base64 (standard with and
     without padding, URL-safe), percent-encoded (`quote`, `quote_plus`), JSON-escaped (ASCII or not,
-    and with `/` escaped as PHP's json_encode does)."""
+    with `/` escaped as PHP's json_encode does, and twice: a JSON body quoted in a JSON error)."""
     raw = secret.encode("utf-8")
     standard = base64.b64encode(raw).decode("ascii")
     escaped = json.dumps(secret)[1:-1]
@@ -72,6 +72,7 @@ def secret_forms(secret: str) -> set[str]:
         secret, standard, standard.rstrip("="), base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="),
         quote(secret, safe=""), quote(secret), quote_plus(secret),
         escaped, escaped.replace("/", "\\/"), json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(escaped)[1:-1],
     }
     return {form for form in forms if len(form) >= MIN_SECRET_CHARS}
 
