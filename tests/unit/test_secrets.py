@@ -2,28 +2,19 @@
 from __future__ import annotations
 
 import base64
-import json
-from urllib.parse import quote, quote_plus
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from smsbridge.core.secrets import MASK, applied_credentials, mask, mask_bytes, provider_secrets
 from smsbridge.models.provider import ProviderConfig
+from tests.support.secret_watch import encodings  # computed apart from the code under test
 
 TRICKY = 'k3y/with+plus=and&"quote"\\é'
 
 
-def independent_forms(secret: str) -> dict[str, str]:
-    """The encodings a provider may echo a secret in, computed here rather than with the code under test."""
-    once = json.dumps(secret)[1:-1]
-    return {"raw": secret, "base64": base64.b64encode(secret.encode()).decode(), "quote": quote(secret, safe=""),
-            "quote_plus": quote_plus(secret), "json": once, "json_twice": json.dumps(once)[1:-1],
-            "php_json": once.replace("/", "\\/")}
-
-
 def test_given_a_secret_in_every_encoding_when_masked_then_no_form_is_left():
-    for name, form in independent_forms(TRICKY).items():
+    for name, form in encodings(TRICKY).items():
         text = f'{{"error": "bad key", "echo": "{form}"}}'
 
         masked = mask(text, [TRICKY])
@@ -32,9 +23,9 @@ def test_given_a_secret_in_every_encoding_when_masked_then_no_form_is_left():
         assert masked == f'{{"error": "bad key", "echo": "{MASK}"}}', name
 
 
-@given(st.text(min_size=3, max_size=40).filter(lambda s: "*" not in s), st.sampled_from(sorted(independent_forms("x"))))
+@given(st.text(min_size=3, max_size=40).filter(lambda s: "*" not in s), st.sampled_from(sorted(encodings("x"))))
 def test_given_any_secret_when_echoed_in_any_form_then_it_is_masked(secret, form_name):
-    form = independent_forms(secret)[form_name]
+    form = encodings(secret)[form_name]
     text = f"echo:{form}:end"
     assume(secret not in f"echo:{MASK}:end" and form not in f"echo:{MASK}:end")
 

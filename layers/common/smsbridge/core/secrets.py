@@ -64,17 +64,24 @@ CREDENTIAL_SCHEME = re.compile(r"^(Basic|Bearer|Token|Digest|HMAC|AWS4-HMAC-SHA2
 def secret_forms(secret: str) -> set[str]:
     """The ways `secret` shows up in requests, answers and logs: as is, base64 (standard with and
     without padding, URL-safe), percent-encoded (`quote`, `quote_plus`), JSON-escaped (ASCII or not,
-    with `/` escaped as PHP's json_encode does, and twice: a JSON body quoted in a JSON error)."""
+    with `/` escaped as PHP's json_encode does); and each of those percent-encoded or JSON-escaped
+    once more, as when a provider echoes a request's query string or JSON body inside a form or a
+    JSON answer (an API key sent as `%2B` comes back as `%252B`)."""
     raw = secret.encode("utf-8")
     standard = base64.b64encode(raw).decode("ascii")
-    escaped = json.dumps(secret)[1:-1]
-    forms = {
+    first = {
         secret, standard, standard.rstrip("="), base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="),
-        quote(secret, safe=""), quote(secret), quote_plus(secret),
-        escaped, escaped.replace("/", "\\/"), json.dumps(secret, ensure_ascii=False)[1:-1],
-        json.dumps(escaped)[1:-1],
+        *_escapes(secret), json.dumps(secret, ensure_ascii=False)[1:-1],
     }
+    forms = set(first)
+    for form in first:
+        forms.update(_escapes(form))
     return {form for form in forms if len(form) >= MIN_SECRET_CHARS}
+
+
+def _escapes(text: str) -> tuple[str, ...]:
+    escaped = json.dumps(text)[1:-1]
+    return quote(text, safe=""), quote(text), quote_plus(text), escaped, escaped.replace("/", "\\/")
 
 
 def provider_secrets(config: Any) -> list[str]:
