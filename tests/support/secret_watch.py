@@ -11,11 +11,13 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 MIN_WATCHED_CHARS = 3  # as the masking rule: shorter values are not secrets (core.secrets.MIN_SECRET_CHARS)
+WHOLE_WORD_BELOW = 6
 
 # Secrets the suite's fixtures use, watched even when no test registers them.
 FIXTURE_SECRETS = {"sandbox-token"}
 
 watched: set[str] = set(FIXTURE_SECRETS)  # every secret the session used (tests and loopback servers add to it)
+issued_tokens: set[str] = set()  # access tokens the loopback token endpoints handed out
 runtime_logs: list[Path] = []  # the local runtime's output files (tests/e2e/local_stack.py adds to it)
 
 
@@ -43,12 +45,19 @@ def basic_form(user: str, password: str) -> str:
 
 
 def leaks(text: str, secrets: Iterable[str]) -> list[str]:
-    """Which secrets show in `text`, and in which form (e.g. "base64 of 'tok…'"), as one scan."""
+    """Which secrets show in `text`, and in which form (e.g. "base64 of 'tok…'"), as one scan.
+
+    A form shorter than WHOLE_WORD_BELOW counts only as a whole word: a test's password "tok" is
+    not leaked by every log line that says "token"."""
     by_form: dict[str, str] = {}
     for secret in secrets:
         for name, form in encodings(secret).items():
             by_form.setdefault(form, f"{name} of {secret[:4]!r}…")
     if not by_form or not text:
         return []
-    pattern = re.compile("|".join(map(re.escape, sorted(by_form, key=len, reverse=True))))
+    alternatives = []
+    for form in sorted(by_form, key=len, reverse=True):
+        escaped = re.escape(form)
+        alternatives.append(escaped if len(form) >= WHOLE_WORD_BELOW else rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])")
+    pattern = re.compile("|".join(alternatives))
     return sorted({by_form[match.group(0)] for match in pattern.finditer(text)})
