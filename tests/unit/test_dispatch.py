@@ -70,8 +70,8 @@ def test_given_a_secret_across_the_excerpt_limit_when_sent_then_no_part_of_it_is
     assert "live_k3y" not in outcome.body_excerpt and outcome.body_excerpt.startswith("x" * (EXCERPT_CHARS - 8) + "*")
 
 
-def test_given_a_token_the_bridge_obtained_when_a_provider_echoes_it_then_it_is_masked():
-    remember_secrets(["oauth-access-token-93f1"])  # as the client does when it applies a token
+def test_given_a_token_the_bridge_obtained_for_this_provider_when_it_echoes_it_then_it_is_masked():
+    remember_secrets(["oauth-access-token-93f1"], PROVIDER.id)  # as the client does when it applies a token
     dispatch, _ = dispatcher(HttpResponse(400, {}, b"bad bearer oauth-access-token-93f1"))
 
     [outcome] = dispatch.send(PROVIDER, [MESSAGE]).outcomes
@@ -119,3 +119,10 @@ def test_given_a_check_without_auth_then_the_provider_auth_is_left_out_and_the_a
     assert result.outcome.verdict == "sent" and result.response.text == f"balance 12 for key {MASK}"
     [sent] = client.sent
     assert sent.url == "https://sms.example.com/balance"
+
+
+def test_given_another_providers_weak_secret_then_this_providers_reasons_are_left_whole():
+    remember_secrets(["tok"])  # e.g. a provider whose password is "tok", loaded in the same process
+    dispatch, _ = dispatcher(TokenUnavailable(120, "token endpoint answered HTTP 503"))
+
+    assert dispatch.send(PROVIDER, [MESSAGE]).outcome.reason == "no OAuth2 access token (token endpoint answered HTTP 503)"

@@ -23,6 +23,8 @@ from smsbridge.core.secrets import MIN_SECRET_CHARS, Masker
 # forgotten (an OAuth token or JWT that old has expired, and providers' secrets are registered
 # again each time they are loaded).
 MAX_KNOWN_SECRETS = 4096
+# Per provider, the credentials last applied: a provider can only echo what it was just sent.
+MAX_CREDENTIALS_PER_PROVIDER = 16
 
 
 class SecretRegistry:
@@ -31,21 +33,38 @@ class SecretRegistry:
     def __init__(self, limit: int = MAX_KNOWN_SECRETS) -> None:
         self._limit = limit
         self._values: dict[str, None] = {}
+        self._by_provider: dict[str, dict[str, None]] = {}
         self._masker: Masker | None = Masker(())
         self._lock = threading.Lock()
 
-    def remember(self, values: Iterable[str]) -> None:
+    def remember(self, values: Iterable[str], provider_id: str | None = None) -> None:
+        """Register secrets; with `provider_id`, also as credentials applied for that provider."""
         # The send path calls this for every request: only a new value takes the lock and
         # invalidates the compiled pattern.
-        fresh = [v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_CHARS and v not in self._values]
-        if not fresh:
+        values = [v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_CHARS]
+        fresh = [v for v in values if v not in self._values]
+        known = self._by_provider.get(provider_id) if provider_id is not None else None
+        if not fresh and (provider_id is None or (known is not None and all(v in known for v in values))):
             return
         with self._lock:
             for value in fresh:
                 self._values[value] = None
             while len(self._values) > self._limit:
                 del self._values[next(iter(self._values))]
-            self._masker = None
+            if provider_id is not None:
+                recent = self._by_provider.setdefault(provider_id, {})
+                for value in values:
+                    recent.pop(value, None)
+                    recent[value] = None
+                while len(recent) > MAX_CREDENTIALS_PER_PROVIDER:
+                    del recent[next(iter(recent))]
+            if fresh:
+                self._masker = None
+
+    def credentials(self, provider_id: str) -> list[str]:
+        """The credentials last applied for this provider (tokens, JWTs, signatures)."""
+        with self._lock:
+            return list(self._by_provider.get(provider_id, ()))
 
     def mask(self, text: str) -> str:
         masker = self._masker
@@ -62,9 +81,10 @@ class SecretRegistry:
 known_secrets = SecretRegistry()
 
 
-def remember_secrets(values: Iterable[str]) -> None:
-    """Register secrets for the logging net (`mask_known`)."""
-    known_secrets.remember(values)
+def remember_secrets(values: Iterable[str], provider_id: str | None = None) -> None:
+    """Register secrets for the logging net (`mask_known`); with `provider_id`, as credentials
+    applied for that provider, which `services.dispatch` masks in its answers."""
+    known_secrets.remember(values, provider_id)
 
 
 def mask_known(text: str) -> str:

@@ -50,7 +50,7 @@ class ProviderClient:
     def _send(self, provider: ProviderConfig, request: HttpRequest) -> HttpResponse:
         # Every authenticated request leaves here: what the auth put on it (an access token, a JWT
         # it signed, an HMAC signature) joins the secrets that logs and stored answers never show.
-        remember_secrets(applied_credentials(request.headers, provider.auth))
+        remember_secrets(applied_credentials(request.headers, provider.auth), provider.id)
         return self._transport.send(request, provider_id=provider.id, timeout_s=provider.timeout_s,
                                     verify_tls=provider.verify_tls)
 

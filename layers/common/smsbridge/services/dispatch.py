@@ -59,14 +59,14 @@ class Dispatcher:
 
         `request` is the messages already rendered (the send path renders each message when it
         admits it, to reject what cannot be rendered); rendered here otherwise."""
-        masker = _masker_of(provider)
         count = len(messages)
         if request is None:
             try:
                 request = render_request(provider, list(messages), self._clock())
             except RenderError as error:
-                return _failed(Outcome("failed", masker.mask(f"cannot render: {error}")), count, requested=False)
-        dispatch = self._exchange(provider, request, masker, count)
+                reason = _masker_of(provider).mask(f"cannot render: {error}")
+                return _failed(Outcome("failed", reason), count, requested=False)
+        dispatch, masker = self._exchange(provider, request, count)
         if dispatch.response is None:
             return dispatch
         response, now = dispatch.response, self._clock()
@@ -80,54 +80,52 @@ class Dispatcher:
              spec: ResponseSpec = ANY_2XX) -> Dispatch:
         """One request that is not a message (a balance or token endpoint, the provider's host),
         with the provider's auth unless `authenticated` is false, classified by `spec`."""
-        masker = _masker_of(provider)
         caller = provider if authenticated else provider.model_copy(update={"auth": NoAuth()})
-        dispatch = self._exchange(caller, request, masker, 1)
+        dispatch, masker = self._exchange(caller, request, 1, masking_for=provider)
         if dispatch.response is None:
             return dispatch
         outcome = classify_response(spec, dispatch.response, self._clock())
         return replace(dispatch, outcomes=[_masked(outcome, masker)])
 
-    def _exchange(self, provider: ProviderConfig, request: HttpRequest, masker: _Masking, count: int) -> Dispatch:
-        """The provider's answer (masked), or the outcome of each failure to get one."""
+    def _exchange(self, provider: ProviderConfig, request: HttpRequest, count: int, *,
+                  masking_for: ProviderConfig | None = None) -> tuple[Dispatch, Masker]:
+        """The provider's answer (masked), or the outcome of each failure to get one; and the masking
+        used, made once the call is over, so that it knows the credentials the call applied.
+        `masking_for`: whose secrets to mask when `provider` is a copy without them (no auth)."""
         try:
             response = self._client.send(provider, request, self._clock())
         except TokenUnavailable as error:
-            outcome = Outcome("retry", f"no OAuth2 access token ({error.reason})", retry_after_s=error.retry_after_s)
-            return _failed(_masked(outcome, masker), count, requested=False)
+            failure = Outcome("retry", f"no OAuth2 access token ({error.reason})", retry_after_s=error.retry_after_s)
+            requested = False
         except (RequestNotSendable, AuthError) as error:
             # A refused URL, an unsendable header, credentials that cannot be applied (a JWT key
             # that is not a key): no attempt can succeed until the configuration changes.
-            return _failed(Outcome("failed", masker.mask(str(error))), count, requested=True)
+            failure, requested = Outcome("failed", str(error)), True
         except TransportError as error:
-            return _failed(Outcome("retry", masker.mask(error.reason)), count, requested=True)
+            failure, requested = Outcome("retry", error.reason), True
+        else:
+            failure = None
+        masker = _masker_of(masking_for or provider)
+        if failure is not None:
+            return _failed(_masked(failure, masker), count, requested=requested), masker
         # Masked before classifying, so that an excerpt cut at its length limit can never keep half a secret.
         body = response.body
         if body:
             body = masker.mask(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
-        return Dispatch(outcomes=[], requested=True, response=replace(response, body=body))
+        return Dispatch(outcomes=[], requested=True, response=replace(response, body=body)), masker
 
 
-def _masker_of(provider: ProviderConfig) -> _Masking:
+def _masker_of(provider: ProviderConfig) -> Masker:
+    """The provider's own secrets and the credentials last applied for it (OAuth2 tokens, JWTs,
+    HMAC signatures: the client registers them as it applies them). Not other providers'
+    secrets: a weak one ("tok") would garble every answer of every provider."""
     secrets = provider_secrets(provider)
     remember_secrets(secrets)
-    return _Masking(masker_for(secrets))
+    return masker_for([*secrets, *known_secrets.credentials(provider.id)])
 
 
-@dataclass(frozen=True)
-class _Masking:
-    """The provider's own secrets, then every credential the process obtained or signed (OAuth2
-    tokens, JWTs, HMAC signatures: registered by the client as it applies them)."""
-
-    own: Masker
-
-    def mask(self, text: str) -> str:
-        return known_secrets.mask(self.own.mask(text)) if text else text
-
-
-def _masked(outcome: Outcome, masker: _Masking) -> Outcome:
-    return replace(outcome, reason=masker.mask(outcome.reason),
-                   body_excerpt=masker.mask(outcome.body_excerpt) if outcome.body_excerpt else outcome.body_excerpt)
+def _masked(outcome: Outcome, masker: Masker) -> Outcome:
+    return replace(outcome, reason=masker.mask(outcome.reason), body_excerpt=masker.mask(outcome.body_excerpt))
 
 
 def _failed(outcome: Outcome, count: int, *, requested: bool) -> Dispatch:
