@@ -33,6 +33,11 @@ class _LogCapture(logging.Handler):
         super().__init__(level=logging.NOTSET)
         self.texts: list[str] = []
 
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: A003 - the stdlib's name
+        # Powertools puts a SuppressFilter on every root handler against duplicate lines of its own
+        # logger: this handler must see those records too.
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             extra = {k: v for k, v in record.__dict__.items() if k not in _STANDARD_RECORD_KEYS}
