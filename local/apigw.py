@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
@@ -22,7 +22,12 @@ from werkzeug.wrappers import Request, Response
 from local.functions import FunctionHost
 from local.template import ACCOUNT_ID, ApiTrigger, FunctionSpec
 
+MASK = "**********"  # smsbridge.core.secrets.MASK (the layer is importable only once the functions are loaded)
 log = logging.getLogger("local.apigw")
+
+# Query parameters whose values are credentials (an inbound route's `?token=`, a Vonage `sig`):
+# the access log shows their names, never their values.
+_CREDENTIAL_PARAMETER = re.compile(r"token|key|secret|pass|pwd|sig|auth|credential|hash|jwt|session", re.IGNORECASE)
 
 # What HTTP APIs pass as text; everything else (form posts included) arrives base64-encoded.
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
@@ -235,6 +240,18 @@ def proxy_response(result: Any, trigger: ApiTrigger) -> Response:
     return Response(data, status=status, headers=headers)
 
 
+def loggable_path(request: Request) -> str:
+    """The path and query string for the access log, the values of credential-like parameters masked."""
+    query = request.query_string.decode("latin-1")
+    if not query:
+        return request.path
+    shown = []
+    for item in query.split("&"):
+        name, equals, _value = item.partition("=")
+        shown.append(f"{name}={MASK}" if equals and _CREDENTIAL_PARAMETER.search(unquote_plus(name)) else item)
+    return f"{request.path}?{'&'.join(shown)}"
+
+
 def json_response(status: int, payload: Any) -> Response:
     return Response(json.dumps(payload, default=str), status=status, content_type="application/json")
 
@@ -256,7 +273,7 @@ class LocalApiGateway:
         request = Request(environ)
         started = time.perf_counter()
         response, target = self.handle(request)
-        log.info("%s %s → %s %d (%.0f ms)", request.method, request.full_path.rstrip("?"), target,
+        log.info("%s %s → %s %d (%.0f ms)", request.method, loggable_path(request), target,
                  response.status_code, (time.perf_counter() - started) * 1000)
         return response(environ, start_response)
 

@@ -397,8 +397,23 @@ def _wrap_items(items: list[str], width: int) -> list[str]:
     return lines
 
 
+class MaskingFormatter(logging.Formatter):
+    """The runtime's log lines with every secret the functions know masked (their secret registry,
+    `smsbridge.observability`, is in this process: the functions run in it)."""
+
+    def format(self, record: logging.LogRecord) -> str:  # noqa: A003 - the stdlib's name
+        text = super().format(record)
+        # Looked up, not imported: the layer is importable only once the functions are loaded,
+        # and until it is loaded no secret is known.
+        observability = sys.modules.get("smsbridge.observability")
+        return observability.mask_known(text) if observability is not None else text
+
+
 def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    handler = logging.StreamHandler()
+    # The net behind what the code logs: no secret known to the functions is printed.
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -13,7 +13,9 @@ import requests
 
 from tests.e2e.local_stack import ROOT, LocalStack, running_runtime, wait_for
 from tests.support.loopback import LoopbackProvider
+from tests.support.secret_watch import basic_form, watch
 
+watch(["s3cret", basic_form("acme_user", "s3cret")])  # never in the runtime's output (tests/conftest.py)
 
 def _provider_file(folder: Path, provider_url: str) -> None:
     (folder / "acme.json").write_text(json.dumps({

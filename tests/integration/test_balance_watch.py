@@ -177,3 +177,24 @@ def test_given_a_balance_read_when_checked_then_a_metric_per_provider_is_emitted
     balance = next(line for line in lines if "ProviderBalance" in line)
     assert balance["provider"] == "sandbox" and balance["ProviderBalance"] == [321.0]
     assert balance["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "provider"]]
+
+
+def test_given_a_jwt_key_that_cannot_sign_when_checked_then_a_failed_check_is_stored_and_alerted_like_any_other(
+        watch, endpoint, stack):
+    not_a_key = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END PRIVATE KEY-----"
+    provider_store(stack).put(ProviderConfig.model_validate({
+        "id": "sandbox", "request": {"url": endpoint.url_for("/v1/messages"), "body": {"to": "{{to}}", "text": "{{text}}"}},
+        "auth": {"type": "jwt", "algorithm": "RS256", "private_key": not_a_key, "claims": {"iss": "acme"}},
+        "balance": {"url": endpoint.url_for("/v1/balance"), "every": "5m", "minimum": 100,
+                    "email": ["ops@example.com"]}}))
+
+    runs = [watch.run_after(5) for _ in range(3)]
+
+    assert all(run.checked == {"sandbox": None} and run.errors == {} for run in runs)
+    assert [run.emails for run in runs] == [[], [], [("sandbox", AlertKind.CHECK_FAILING)]]
+    record = watch.balances.get("sandbox")
+    assert record.consecutive_failures == 3
+    assert record.last_error == "jwt: the configured key cannot sign with RS256"
+    (email,) = emails()
+    assert "cannot sign" in email["body"] and "bm90IGEga2V5" not in email["body"]
+    assert endpoint.requests == []  # nothing went out unsigned

@@ -165,3 +165,15 @@ def test_the_local_routes_run_a_function_and_list_emails(gateway: Gateway) -> No
     assert gateway.runs == [("probe", None)]
     assert unknown.status_code == 404 and unknown.json()["functions"] == ["probe"]
     assert emails.json() == [{"subject": "hi"}]
+
+
+def test_given_a_credential_in_the_query_when_logged_then_its_value_is_masked_and_other_values_kept(
+        gateway: Gateway, caplog: pytest.LogCaptureFixture) -> None:
+    # Given an inbound route called with its shared `?token=` (and a Vonage-style `sig`)
+    with caplog.at_level("INFO", logger="local.apigw"):
+        requests.get(f"{gateway.url}/items/1?token=inbound-T0KEN-77&sig=abc123def&page=2", timeout=10)
+
+    # Then the access log names the parameters but shows neither value; the others stay readable
+    [line] = [record.getMessage() for record in caplog.records if record.name == "local.apigw"]
+    assert "/items/1?token=**********&sig=**********&page=2" in line
+    assert "inbound-T0KEN-77" not in line and "abc123def" not in line

@@ -128,7 +128,7 @@ def test_given_the_same_sms_when_sent_by_bandwidth_sdk_and_the_preset_then_bandw
 def test_given_the_same_sms_when_sent_by_twilio_sdk_with_a_messaging_service_and_the_preset_then_twilio_reads_the_same():
     from twilio.rest import Client
 
-    account, token, service = "AC0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef", \
+    account, token, service = "AC0123456789abcdef0123456789abcdef", "f00dfacecafe4b1d9e8f7a6b5c4d3e2f", \
         "MG0123456789abcdef0123456789abcdef"
     answer = (201, {}, {"sid": "SM0123456789abcdef0123456789abcdef", "account_sid": account, "to": TO,
                         "messaging_service_sid": service, "body": TRICKY_TEXT, "status": "accepted"})

@@ -7,7 +7,7 @@ from twilio.rest import Client
 from tests.support.sdk_wire import TRICKY_TEXT, SdkWireBench, WireFields, read_wire
 
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
-AUTH_TOKEN = "0123456789abcdef0123456789abcdef"  # an auth token is 32 hex digits
+AUTH_TOKEN = "f00dfacecafe4b1d9e8f7a6b5c4d3e2f"  # an auth token is 32 hex digits (none of it in the ids below)
 TO, SENDER = "+14155550100", "+15005550006"
 FIELDS_ON_THE_WIRE = WireFields(recipient="To", sender="From", text="Body")
 # Twilio's answer to Messages.create (201, the Message resource), trimmed to what either side reads.

@@ -242,7 +242,48 @@ def test_a_host_that_turns_internal_after_the_check_is_refused_on_connect(deploy
     monkeypatch.setattr(socket, "getaddrinfo", rebinding_getaddrinfo)
     url = f"https://rebind.sms-provider.test:{loopback_provider.port}/v1/sms"
 
-    with pytest.raises(UrlNotAllowed, match="connected to 127.0.0.1"):
+    with pytest.raises(UrlNotAllowed, match="resolves to 127.0.0.1, which is a loopback address"):
         send(deployed_transport, HttpRequest("POST", url, {}, b"{}"))
 
     assert loopback_provider.requests == []
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1:{port}\\@sms.example.com/v1/sms",
+                                 "https://127.0.0.1:{port}\\@sms.example.com:443/v1/sms"])
+def test_given_a_url_whose_host_parsers_read_differently_then_it_is_refused_at_save_and_at_send(url):
+    # urlsplit reads sms.example.com; urllib3, which requests connects with, reads 127.0.0.1.
+    with LoopbackProvider(tls=True) as provider, ProviderTransport(local_runtime=False) as deployed:
+        confusing = url.format(port=provider.port)
+
+        with pytest.raises(UrlNotAllowed, match="not a valid URL"):
+            check_provider_url(confusing, local_runtime=False)
+        with pytest.raises(UrlNotAllowed, match="not a valid URL"):
+            send(deployed, HttpRequest("POST", confusing, {}, b"{}"))
+
+        assert provider.requests == []
+
+
+def test_given_an_internal_address_then_the_refusal_reads_the_same_whether_its_port_is_open_or_not(
+        deployed_transport, monkeypatch):
+    # Otherwise an admin could scan internal ports: "refused" for a closed port, "loopback" for an open one.
+    real_getaddrinfo = socket.getaddrinfo
+    checked: set[str] = set()
+
+    def rebinding_getaddrinfo(host, port, *args, **kwargs):
+        if host.endswith(".sms-provider.test"):  # public at the URL check, loopback at connect
+            first = host not in checked
+            checked.add(host)
+            return real_getaddrinfo("93.184.215.14" if first else "127.0.0.1", port, *args, **kwargs)
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_getaddrinfo)
+    refusals = []
+    with LoopbackProvider(tls=True) as listening:
+        for name, port in (("open", listening.port), ("closed", free_port())):
+            with pytest.raises(UrlNotAllowed) as refused:
+                send(deployed_transport, HttpRequest("POST", f"https://{name}.sms-provider.test:{port}/v1", {}, b""))
+            refusals.append(str(refused.value).replace(name, "HOST"))
+        assert listening.requests == []
+
+    assert refusals[0] == refusals[1]
+    assert "loopback" in refusals[0]

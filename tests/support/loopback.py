@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qs
 
+from tests.support import secret_watch
+
 DROP = object()  # a reply that closes the connection without answering
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -284,6 +286,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         status, headers, body = reply
+        if isinstance(body, dict) and isinstance(body.get("access_token"), str):
+            secret_watch.issued_tokens.add(body["access_token"])  # watched in every log (tests/conftest.py)
         payload, content_type = _encoded(body)
         pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
         names = {name.lower() for name, _ in pairs}

@@ -12,7 +12,7 @@ The SDK's base URL is pointed at `bench.url` (or `bench.host` where an SDK takes
 `https://` itself: start the bench with `tls=True` and make the SDK trust `bench.ca_file`). The preset
 is merged under the document as the admin API merges it, its `request.url` keeps its path and query
 and gets the loopback's scheme and host, and the message goes through the real send path's steps
-(render, authenticate, transport, classify: `services.send.attempt`).
+(render, authenticate, transport, classify: `services.dispatch.Dispatcher`).
 """
 from __future__ import annotations
 
@@ -33,10 +33,9 @@ from smsbridge.adapters.http import ProviderTransport
 from smsbridge.adapters.provider_client import ProviderClient
 from smsbridge.core.classify import Outcome
 from smsbridge.core.presets import resolve_preset
-from smsbridge.core.render import render_request
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.provider import ProviderConfig
-from smsbridge.services.send import attempt
+from smsbridge.services.dispatch import Dispatcher
 from tests.support.loopback import Handler, LoopbackProvider, RecordedRequest, Reply
 
 T = TypeVar("T")
@@ -189,9 +188,8 @@ class SdkWireBench:
         with self._one_new_request() as caught, warnings.catch_warnings():
             # The loopback's self-signed certificate is not checked (verify_tls false), on purpose.
             warnings.simplefilter("ignore", InsecureRequestWarning)
-            outcomes, _ = attempt(ProviderClient(self._transport), provider,
-                                  render_request(provider, [message], NOW), 1, lambda: NOW)
-        return caught[0], outcomes[0]
+            dispatch = Dispatcher(ProviderClient(self._transport), clock=lambda: NOW).send(provider, [message])
+        return caught[0], dispatch.outcomes[0]
 
     def capture_sdk(self, call: Callable[[], T]) -> tuple[RecordedRequest, T]:
         """Run one SDK call; the one request it made and what the SDK returned."""

@@ -7,13 +7,10 @@ from email.utils import format_datetime
 
 import pytest
 
-from smsbridge.adapters.http import TransportError, UrlNotAllowed
 from smsbridge.core.classify import (
     Outcome,
     classify_batch_response,
     classify_response,
-    outcome_of_transport_error,
-    outcome_of_url_refused,
 )
 from smsbridge.models.provider import BatchSpec, ResponseSpec
 from smsbridge.models.wire import HttpResponse
@@ -209,17 +206,3 @@ def test_a_batch_answer_that_is_not_a_success_applies_to_every_recipient():
     outcomes = classify_batch_response(ResponseSpec(), BATCH, answer(429, retry_after="3"), 3, NOW)
 
     assert [(o.verdict, o.retry_after_s) for o in outcomes] == [("retry", 3.0)] * 3
-
-
-# ---------------------------------------------------------------- errors before an answer
-
-def test_a_transport_error_is_retried_without_a_delay():
-    outcome = outcome_of_transport_error(TransportError("timeout after 10 s waiting for api.example.com"))
-
-    assert outcome == Outcome("retry", "timeout after 10 s waiting for api.example.com")
-
-
-def test_a_refused_url_is_failed():
-    outcome = outcome_of_url_refused(UrlNotAllowed("provider host 10.0.0.1 is a private address: refused"))
-
-    assert (outcome.verdict, outcome.reason) == ("failed", "provider host 10.0.0.1 is a private address: refused")

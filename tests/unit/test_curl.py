@@ -24,7 +24,19 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _words_of(command: str) -> list[str]:
-    return shlex.split(command.replace("\\\n", " "))
+    """The words a POSIX shell reads: a backslash-newline outside quotes continues the line (and is
+    dropped), inside quotes it is text (a body may hold one)."""
+    kept, quote, i = [], None, 0
+    while i < len(command):
+        char = command[i]
+        if quote is None and command.startswith("\\\n", i):
+            i += 2
+            continue
+        if char in "'\"" and quote in (None, char):
+            quote = None if quote == char else char
+        kept.append(char)
+        i += 1
+    return shlex.split("".join(kept))
 
 
 # ---------------------------------------------------------------- request → curl

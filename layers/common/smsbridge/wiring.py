@@ -49,6 +49,13 @@ def provider_client():
 
 
 @lru_cache(maxsize=1)
+def dispatcher():
+    from smsbridge.services.dispatch import Dispatcher
+
+    return Dispatcher(provider_client())
+
+
+@lru_cache(maxsize=1)
 def send_service():
     from smsbridge.adapters.idempotency import SendClaims
     from smsbridge.services.send import SendService
@@ -56,7 +63,7 @@ def send_service():
     settings = get_settings()
     return SendService(providers=provider_store(), messages=message_store(), consent=consent_ledger(),
                        claims=SendClaims(settings.idempotency_table), queue=outbound_queue(),
-                       client=provider_client(), concurrency=settings.send_concurrency)
+                       dispatch=dispatcher(), concurrency=settings.send_concurrency)
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +74,7 @@ def balance_service():
 
     settings = get_settings()
     return BalanceService(providers=provider_store(), balances=BalanceStore(settings.balance_table),
-                          client=provider_client(), mailer=AlertMailer(settings.alert_sender))
+                          dispatch=dispatcher(), mailer=AlertMailer(settings.alert_sender))
 
 
 @lru_cache(maxsize=1)
@@ -96,5 +103,4 @@ def admin_service():
     providers = ProviderStore(settings.providers_table, settings.secret_prefix, cache_s=0.0)
     transport = ProviderTransport(local_runtime=settings.local_runtime, pool_size=4)
     return AdminService(providers=providers, messages=message_store(), consent=consent_ledger(),
-                        queue=outbound_queue(), client=ProviderClient(transport), transport=transport,
-                        local_runtime=settings.local_runtime)
+                        queue=outbound_queue(), client=ProviderClient(transport), local_runtime=settings.local_runtime)

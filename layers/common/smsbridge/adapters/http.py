@@ -15,6 +15,7 @@ import requests
 import urllib3
 from requests.adapters import DEFAULT_POOLBLOCK, HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import parse_url
 
 from smsbridge.models.wire import HttpRequest, HttpResponse
 
@@ -65,8 +66,13 @@ def check_provider_url(url: str, *, local_runtime: bool) -> None:
     Deployed: `https` only, and every address the host resolves to must be public. In the local
     runtime: `http` too, and loopback addresses (the sandbox provider), but still no other private
     or metadata address. A host that does not resolve passes: connecting to it fails later with a
-    (retryable) TransportError, and the transport checks the address it actually connected to.
-    Resolutions are cached for RESOLUTION_TTL_S.
+    (retryable) TransportError. Resolutions are cached for RESOLUTION_TTL_S; a new connection
+    resolves the host again, checks every address, and connects only to an address it checked.
+
+    The host is the one urllib3 connects to: a URL that other parsers read differently
+    (`https://127.0.0.1:8443\\@good.com/` is good.com to urlsplit, 127.0.0.1 to urllib3) is refused.
+    A refusal never depends on whether anything listens at the address (it is decided before
+    connecting), so that refusals cannot be used to scan internal ports.
     """
     _allowed_host(url, local_runtime)
 
@@ -76,9 +82,12 @@ def _allowed_host(url: str, local_runtime: bool) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
-    except ValueError:
+        port = parts.port  # raises ValueError on a port that is not a number in range
+        connected = _connected_to(parts.scheme, parts.netloc)
+    except (ValueError, urllib3.exceptions.LocationParseError):
         raise UrlNotAllowed("the provider URL is not a valid URL") from None
+    if connected != (host, port):
+        raise UrlNotAllowed("the provider URL is not a valid URL (its host reads differently to different parsers)")
     scheme = parts.scheme
     if scheme != "https" and not (local_runtime and scheme == "http"):
         if scheme == "http":
@@ -90,10 +99,19 @@ def _allowed_host(url: str, local_runtime: bool) -> str:
     now = time.monotonic()
     verdict = _verdicts.get((host, local_runtime))
     if verdict is None or verdict[0] <= now:
-        verdict = _judge_host(host, parts.port, local_runtime, now)
+        verdict = _judge_host(host, port, local_runtime, now)
     if verdict[1] is not None:
         raise UrlNotAllowed(verdict[1])
     return host
+
+
+@functools.lru_cache(maxsize=1024)
+def _connected_to(scheme: str, netloc: str) -> tuple[str | None, int | None]:
+    """The host and port urllib3 (hence requests) connects to. urllib3 ends the authority at the
+    first of `\\ / ? #`, urlsplit at `/ ? #` only: urllib3's authority is a prefix of urlsplit's
+    netloc, so parsing the netloc alone (cached: providers have few) tells whether they agree."""
+    parsed = parse_url(f"{scheme}://{netloc}")
+    return (parsed.host.strip("[]").lower() if parsed.host else None), parsed.port
 
 
 # (host, local_runtime) -> (expires at, on time.monotonic(); the refusal, or None when allowed).
@@ -103,25 +121,34 @@ _verdicts: dict[tuple[str, bool], tuple[float, str | None]] = {}
 
 def _judge_host(host: str, port: int | None, local_runtime: bool, now: float) -> tuple[float, str | None]:
     try:
-        addresses = [str(ipaddress.ip_address(host))]  # an IP literal needs no resolver
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError):
-            return (now, None)  # not cached: the connection will fail, or resolve and be checked then
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    refusal = None
-    for address in addresses:
-        problem = address_refusal(address, local_runtime=local_runtime)
-        if problem is not None:
-            shown = host if host == address else f"{host} resolves to {address}, which"
-            refusal = f"provider host {shown} {problem}: refused"
-            break
+        addresses = _addresses_of(host, port)
+    except (OSError, UnicodeError):
+        return (now, None)  # not cached: the connection will fail, or resolve and be checked then
+    refusal = _refusal(host, addresses, local_runtime)
     if len(_verdicts) > 1024:  # provider hosts are few; this only bounds a pathological config
         _verdicts.clear()
     verdict = (now + RESOLUTION_TTL_S, refusal)
     _verdicts[(host, local_runtime)] = verdict
     return verdict
+
+
+def _addresses_of(host: str, port: int | None) -> list[str]:
+    """The host's addresses, in the resolver's order (an IP literal needs no resolver)."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
+        return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def _refusal(host: str, addresses: list[str], local_runtime: bool) -> str | None:
+    """Why `host` may not be called, judged on every address it has (one bad address is enough)."""
+    for address in addresses:
+        problem = address_refusal(address, local_runtime=local_runtime)
+        if problem is not None:
+            shown = host if host == address else f"{host} resolves to {address}, which"
+            return f"provider host {shown} {problem}: refused"
+    return None
 
 
 def address_refusal(address: str, *, local_runtime: bool) -> str | None:
@@ -247,24 +274,48 @@ class _GuardedAdapter(HTTPAdapter):
 
 
 class _PeerCheck:
-    """Checks the address a new connection actually reached, before any byte is sent on it.
+    """Connects only to addresses it checked, before any byte is sent.
 
-    The URL check resolved the host earlier; urllib3 resolves it again to connect, and a DNS
-    answer that changed in between (DNS rebinding) must not reach an internal address. It costs
-    one getpeername per new connection, nothing per request on a kept-alive one.
+    The URL check resolved the host earlier (and caches its verdict); a DNS answer that changed
+    in between (DNS rebinding) must not reach an internal address. So a new connection resolves
+    the host once more, refuses it when any address is refused, and connects to those very
+    addresses (not to a third answer urllib3 would get by resolving again). The refusal comes
+    before connecting, so it reads the same whether or not a port is open there. It costs a
+    resolution per new connection, nothing per request on a kept-alive one.
     """
 
     local_runtime: bool
     host: str
+    _dns_host: str
+    port: int
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()  # type: ignore[misc]
-        peer = sock.getpeername()[0]
-        problem = address_refusal(peer, local_runtime=self.local_runtime)
-        if problem is not None:
-            sock.close()
-            raise UrlNotAllowed(f"provider host {self.host} connected to {peer}, which {problem}: refused")
-        return sock
+        name = self._dns_host
+        try:
+            addresses = _addresses_of(name, self.port)
+        except socket.gaierror as error:
+            raise urllib3.exceptions.NameResolutionError(self.host, self, error) from error
+        refusal = _refusal(name.rstrip("."), addresses, self.local_runtime)
+        if refusal is not None:
+            raise UrlNotAllowed(refusal)
+        failure: Exception | None = None
+        for address in addresses:
+            self._dns_host = address  # what super() connects to; `host` (TLS name, Host header) is read after
+            try:
+                sock = super()._new_conn()  # type: ignore[misc]
+            except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as error:
+                failure = error
+                continue
+            finally:
+                self._dns_host = name
+            peer = sock.getpeername()[0]
+            problem = address_refusal(peer, local_runtime=self.local_runtime)
+            if problem is not None:  # cannot happen short of a resolver lying about literals: kept as a net
+                sock.close()
+                raise UrlNotAllowed(f"provider host {self.host} connected to {peer}, which {problem}: refused")
+            return sock
+        assert failure is not None
+        raise failure
 
 
 @functools.cache

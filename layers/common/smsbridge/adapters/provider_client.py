@@ -8,8 +8,10 @@ from typing import Protocol
 
 from smsbridge.adapters.oauth_tokens import OAuthTokenCache
 from smsbridge.core.auth import AwsCredentials, authenticate
+from smsbridge.core.secrets import applied_credentials
 from smsbridge.models.provider import OAuth2Auth, ProviderConfig, SigV4Auth
 from smsbridge.models.wire import HttpRequest, HttpResponse
+from smsbridge.observability import remember_secrets
 
 
 class Transport(Protocol):
@@ -70,6 +72,9 @@ class ProviderClient:
         return self._send(provider, authenticate(request, auth, now, bearer=bearer))
 
     def _send(self, provider: ProviderConfig, request: HttpRequest) -> HttpResponse:
+        # Every authenticated request leaves here: what the auth put on it (an access token, a JWT
+        # it signed, an HMAC signature) joins the secrets that logs and stored answers never show.
+        remember_secrets(applied_credentials(request.headers, provider.auth), provider.id)
         return self._transport.send(request, provider_id=provider.id, timeout_s=provider.timeout_s,
                                     verify_tls=provider.verify_tls)
 

@@ -12,9 +12,10 @@ import boto3
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from smsbridge.core.secrets import join_secrets, split_secrets
+from smsbridge.core.secrets import join_secrets, provider_secrets, split_secrets
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.status import StatusChange
+from smsbridge.observability import remember_secrets
 
 
 class ProviderNotFound(LookupError):
@@ -65,6 +66,7 @@ class ProviderStore:
 
     def put(self, config: ProviderConfig) -> None:
         public, secrets = split_secrets(config)
+        remember_secrets(provider_secrets(config))
         name = self._prefix + config.id
         payload = json.dumps(secrets)
         try:
@@ -108,7 +110,9 @@ class ProviderStore:
             if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
             secrets = {}
-        return ProviderConfig.model_validate(join_secrets(public, secrets))
+        config = ProviderConfig.model_validate(join_secrets(public, secrets))
+        remember_secrets(provider_secrets(config))  # for the logging net (observability)
+        return config
 
 
 def _plain(value: Any) -> Any:

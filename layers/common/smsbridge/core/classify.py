@@ -56,16 +56,6 @@ def classify_batch_response(spec: ResponseSpec, batch: BatchSpec, response: Http
             for i in range(count)]
 
 
-def outcome_of_transport_error(error: Exception) -> Outcome:
-    """The provider could not be reached or did not answer in time: retry (no Retry-After to honour)."""
-    return Outcome("retry", getattr(error, "reason", None) or str(error))
-
-
-def outcome_of_url_refused(error: Exception) -> Outcome:
-    """The provider URL is refused (scheme or address): no attempt can ever succeed."""
-    return Outcome("failed", str(error))
-
-
 # ---------------------------------------------------------------- one answer
 
 class _Answer:

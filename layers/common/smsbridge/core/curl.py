@@ -9,12 +9,12 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 import phonenumbers
 
-from smsbridge.core.secrets import MASK
-from smsbridge.models.provider import ApiKeyAuth, BasicAuth, HmacAuth, JwtAuth, OAuth2Auth, SigV4Auth
+from smsbridge.core.secrets import CREDENTIAL_SCHEME, MASK, credential_headers, mask, mask_bytes
+from smsbridge.models.provider import ApiKeyAuth
 from smsbridge.models.wire import HttpRequest
 
 # ---------------------------------------------------------------- request → curl
@@ -38,50 +38,29 @@ def curl_command(request: HttpRequest) -> str:
 
 # ---------------------------------------------------------------- masking secrets for display
 
-_CREDENTIAL_SCHEME = re.compile(r"^(Basic|Bearer|Token|Digest|HMAC|AWS4-HMAC-SHA256)\s+", re.IGNORECASE)
-
-
 def masked_request(request: HttpRequest, auth: Any, secrets: Iterable[str]) -> HttpRequest:
     """The request as it may be shown: the credentials `auth` added are masked (keeping a scheme
     such as `Basic ` or the configured prefix, so the shape stays visible), and any secret value
-    found anywhere else, raw or encoded, is replaced by the mask."""
+    found anywhere else, in any form, is replaced by the mask (`core.secrets.mask`)."""
     headers = dict(request.headers)
     url = request.url
-    for name in _credential_headers(auth):
+    for name in credential_headers(auth):
         for key in list(headers):
             if key.lower() == name.lower():
                 headers[key] = _masked_header_value(headers[key], auth)
     if isinstance(auth, ApiKeyAuth) and auth.query:
         url = _masked_query_parameter(url, auth.query)
-    body = request.body
-    for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
-        for form in _encodings_of(secret):
-            url = url.replace(form, MASK)
-            headers = {key: value.replace(form, MASK) for key, value in headers.items()}
-            if body is not None:
-                body = body.replace(form.encode("utf-8"), MASK.encode("utf-8"))
-    return replace(request, url=url, headers=headers, body=body)
-
-
-def _credential_headers(auth: Any) -> list[str]:
-    if isinstance(auth, BasicAuth):
-        return ["Authorization"]
-    if isinstance(auth, ApiKeyAuth) and auth.header:
-        return [auth.header]
-    if isinstance(auth, HmacAuth):
-        return [auth.signature_header]
-    if isinstance(auth, (JwtAuth, OAuth2Auth)):
-        return [auth.header]
-    if isinstance(auth, SigV4Auth):
-        return ["Authorization", "X-Amz-Security-Token"]
-    return []
+    secrets = frozenset(secrets)
+    body = mask_bytes(request.body, secrets) if request.body is not None else None
+    return replace(request, url=mask(url, secrets), headers={key: mask(value, secrets) for key, value in headers.items()},
+                   body=body)
 
 
 def _masked_header_value(value: str, auth: Any) -> str:
     prefix = getattr(auth, "prefix", "") or ""
     if isinstance(prefix, str) and prefix and "{{" not in prefix and value.startswith(prefix):
         return prefix + MASK
-    scheme = _CREDENTIAL_SCHEME.match(value)
+    scheme = CREDENTIAL_SCHEME.match(value)
     return (scheme.group(0) if scheme else "") + MASK
 
 
@@ -94,12 +73,6 @@ def _masked_query_parameter(url: str, name: str) -> str:
 
 def _unquote_key(key: str) -> str:
     return unquote_plus(key)
-
-
-def _encodings_of(secret: str) -> list[str]:
-    """How a secret may appear in a request: as is, percent-encoded, JSON-escaped, or in Basic credentials."""
-    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret, ensure_ascii=False)[1:-1]}
-    return sorted((f for f in forms if f), key=len, reverse=True)
 
 
 # ---------------------------------------------------------------- curl → provider draft

@@ -10,15 +10,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BeforeValidator, ValidationError
 
-from smsbridge.adapters.http import RequestNotSendable, TransportError, UrlNotAllowed, check_provider_url
-from smsbridge.adapters.oauth_tokens import TokenUnavailable
+from smsbridge.adapters.http import UrlNotAllowed, check_provider_url
 from smsbridge.adapters.store import ProviderNotFound, provider_ref
 from smsbridge.core.auth import AuthError, AwsCredentials, TokenError, authenticate, parse_token_answer, token_request
 from smsbridge.core.consent import ConsentState, consent_block_reason
 from smsbridge.core.curl import CurlError, curl_command, masked_request, provider_draft
 from smsbridge.core.presets import resolve_preset
 from smsbridge.core.render import RenderError, render_balance_request, render_request
-from smsbridge.core.secrets import MASK, join_secrets, split_secrets
+from smsbridge.core.secrets import MASK, join_secrets, mask, provider_secrets, split_secrets
 from smsbridge.models.api import (
     CheckResult,
     ConsentView,
@@ -32,12 +31,12 @@ from smsbridge.models.api import (
 from smsbridge.models.message import OutboundMessage, to_e164
 from smsbridge.models.provider import OAuth2Auth, ProviderConfig, SigV4Auth
 from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
-from smsbridge.models.wire import HttpRequest, HttpResponse
+from smsbridge.models.wire import HttpRequest
 from smsbridge.clock import iso_utc, utc_now
 from smsbridge.observability import logger
-from smsbridge.services.send import attempt, record_queued
-
-BODY_EXCERPT_CHARS = 500
+from smsbridge.services.dispatch import Dispatch, Dispatcher
+from smsbridge.services.ports import ConsentBook, MessageLog, ProviderCaller, ProviderCatalog, Queue
+from smsbridge.services.send import record_queued
 
 # A provider document as the API takes it on create and replace: a `preset` it names is merged
 # in before validation (SPEC 3), so what is stored is the whole configuration, `preset` kept as
@@ -61,17 +60,17 @@ class Conflict(ValueError):
 
 class AdminService:
     """Takes the adapters as arguments: ProviderStore, MessageStore, ConsentLedger, OutboundQueue,
-    a ProviderClient (authenticated sends) and a ProviderTransport (plain sends)."""
+    and a Dispatcher (or the ProviderClient to make one over) for every call to a provider."""
 
-    def __init__(self, *, providers, messages, consent, queue, client, transport, local_runtime: bool = False,
-                 clock: Callable[[], datetime] = utc_now):
+    def __init__(self, *, providers: ProviderCatalog, messages: MessageLog, consent: ConsentBook, queue: Queue,
+                 client: ProviderCaller | None = None, dispatch: Dispatcher | None = None,
+                 local_runtime: bool = False, clock: Callable[[], datetime] = utc_now):
         self._local_runtime = local_runtime
         self._providers = providers
         self._messages = messages
         self._consent = consent
         self._queue = queue
-        self._client = client
-        self._transport = transport
+        self._dispatch = dispatch if dispatch is not None else Dispatcher(client, clock=clock)
         self._clock = clock
 
     # ------------------------------------------------------------ messages
@@ -191,7 +190,7 @@ class AdminService:
                                    aws_credentials=role)
         except (RenderError, AuthError) as exc:
             raise BadRequest(f"cannot render this message with provider {provider.id!r}: {exc}") from None
-        shown = masked_request(request, provider.auth, split_secrets(provider)[1].values())
+        shown = masked_request(request, provider.auth, provider_secrets(provider))
         body = shown.body.decode("utf-8", errors="replace") if shown.body is not None else None
         json_body = None
         if body is not None and provider.request.content_type == "json":
@@ -203,49 +202,37 @@ class AdminService:
         """Check credentials or connection: the balance endpoint when there is one, else an OAuth2
         token fetch, else whether the provider's host answers at all."""
         provider = self._providers.get(provider_id)
-        now = self._clock()
-        secrets = list(split_secrets(provider)[1].values())
+        secrets = provider_secrets(provider)
         if provider.balance is not None:
             spec = provider.balance
             request = render_balance_request(provider)
-            outcome = self._try(provider, request, now, authenticated=spec.use_auth)
-            return _check_result("balance", outcome, masked_request(request, None, secrets).url, secrets,
+            reply = self._dispatch.call(provider, request, authenticated=spec.use_auth)
+            return _check_result("balance", reply, mask(request.url, secrets), secrets,
                                  good="the balance endpoint answered {code}", bad="the balance endpoint answered {code}")
         if isinstance(provider.auth, OAuth2Auth):
             request = token_request(provider.auth)
-            outcome = self._try(provider, request, now, authenticated=False)
-            if isinstance(outcome, HttpResponse):
+            reply = self._dispatch.call(provider, request, authenticated=False)
+            if reply.response is not None:
+                response = reply.response
                 try:
-                    parse_token_answer(outcome, now)
+                    parse_token_answer(response, self._clock())
                 except TokenError as exc:
-                    return CheckResult(ok=False, check="oauth2_token", url=request.url, status_code=outcome.status_code,
-                                       elapsed_ms=round(outcome.elapsed_s * 1000, 1), detail=exc.reason)
-                return CheckResult(ok=True, check="oauth2_token", url=request.url, status_code=outcome.status_code,
-                                   elapsed_ms=round(outcome.elapsed_s * 1000, 1),
+                    return CheckResult(ok=False, check="oauth2_token", url=mask(request.url, secrets),
+                                       status_code=response.status_code,
+                                       elapsed_ms=round(response.elapsed_s * 1000, 1), detail=exc.reason)
+                return CheckResult(ok=True, check="oauth2_token", url=mask(request.url, secrets),
+                                   status_code=response.status_code, elapsed_ms=round(response.elapsed_s * 1000, 1),
                                    detail="the token endpoint gave an access token: the client credentials work")
-            return _check_result("oauth2_token", outcome, request.url, secrets, good="", bad="")
+            return _check_result("oauth2_token", reply, request.url, secrets, good="", bad="")
         parts = urlsplit(provider.request.url)
         # The send URL may hold placeholders; the site's root tells whether the host answers.
         url = urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
-        request = HttpRequest(method="HEAD", url=url)
-        outcome = self._try(provider, request, now, authenticated=False)
-        return _check_result("reachability", outcome, url, secrets,
+        reply = self._dispatch.call(provider, HttpRequest(method="HEAD", url=url), authenticated=False)
+        return _check_result("reachability", reply, url, secrets,
                              good="the provider's host answered HTTP {code} (credentials were not checked: "
                                   "configure `balance` or use test-send for that)",
                              bad="the provider's host answered HTTP {code} (credentials were not checked)",
                              any_answer_ok=True)
-
-    def _try(self, provider: ProviderConfig, request: HttpRequest, now: datetime, *,
-             authenticated: bool) -> HttpResponse | str:
-        try:
-            if authenticated:
-                return self._client.send(provider, request, now)
-            return self._transport.send(request, provider_id=provider.id, timeout_s=provider.timeout_s,
-                                        verify_tls=provider.verify_tls)
-        except TokenUnavailable:
-            return "no OAuth2 access token could be had from the token endpoint"
-        except (TransportError, RequestNotSendable, AuthError) as exc:
-            return str(exc)
 
     def test_send(self, provider_id: str, message: OutboundMessage) -> TestSendResult:
         """Send one message now, synchronously, and record it like any other; consent still applies."""
@@ -260,30 +247,23 @@ class AdminService:
         if block:
             self._messages.record(message.id, StatusChange(status=MessageStatus.BLOCKED, at=iso_utc(now), reason=block))
             return TestSendResult(id=message.id, status=MessageStatus.BLOCKED, reason=block)
-        secrets = list(split_secrets(provider)[1].values())
-        try:
-            request = render_request(provider, [message], now)
-        except RenderError as exc:
-            reason = f"cannot render: {exc}"
-            self._messages.record(message.id, StatusChange(status=MessageStatus.FAILED, at=iso_utc(now), reason=reason))
-            return TestSendResult(id=message.id, status=MessageStatus.FAILED, reason=reason)
-        [outcome], requested = attempt(self._client, provider, request, 1, self._clock)
-        attempt_number = self._messages.next_attempt(message.id) if requested else 0
-        status = {"sent": MessageStatus.SENT, "failed": MessageStatus.FAILED}.get(outcome.verdict, MessageStatus.FAILED)
+        dispatch = self._dispatch.send(provider, [message])
+        outcome = dispatch.outcome  # its reason and body excerpt are masked
+        attempt_number = self._messages.next_attempt(message.id) if dispatch.requested else 0
+        status = MessageStatus.SENT if outcome.verdict == "sent" else MessageStatus.FAILED
         reason = outcome.reason if outcome.verdict != "retry" else f"{outcome.reason} (a test send is not retried)"
-        excerpt = _scrub(outcome.body_excerpt, secrets)
+        answer = None
+        if dispatch.requested:
+            answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt,
+                                    message_id=outcome.provider_message_id)
         self._messages.record(
             message.id,
-            StatusChange(status=status, at=iso_utc(self._clock()), attempt=attempt_number,
-                         reason=_scrub(reason, secrets),
-                         answer=ProviderAnswer(status_code=outcome.status_code, body=excerpt,
-                                               message_id=outcome.provider_message_id)),
+            StatusChange(status=status, at=iso_utc(self._clock()), attempt=attempt_number, reason=reason, answer=answer),
             provider_message_id=outcome.provider_message_id,
             provider_ref=(provider_ref(provider.id, outcome.provider_message_id)
                           if outcome.provider_message_id else None))
-        return TestSendResult(id=message.id, status=status, reason=_scrub(reason, secrets),
-                              status_code=outcome.status_code, provider_message_id=outcome.provider_message_id,
-                              body=excerpt)
+        return TestSendResult(id=message.id, status=status, reason=reason, status_code=outcome.status_code,
+                              provider_message_id=outcome.provider_message_id, body=outcome.body_excerpt)
 
     # ------------------------------------------------------------ import from curl
 
@@ -340,25 +320,18 @@ def _e164(phone: str) -> str:
 
 
 
-def _scrub(text: str | None, secrets: list[str]) -> str | None:
-    """A provider's answer with any of the provider's secrets in it masked (some echo the request)."""
-    if text is None:
-        return None
-    for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text[:BODY_EXCERPT_CHARS]
-
-
-def _check_result(check: str, outcome: HttpResponse | str, url: str, secrets: list[str], *, good: str, bad: str,
+def _check_result(check: str, reply: Dispatch, url: str, secrets: list[str], *, good: str, bad: str,
                   any_answer_ok: bool = False) -> CheckResult:
-    if isinstance(outcome, str):
-        return CheckResult(ok=False, check=check, url=url, detail=_scrub(outcome, secrets) or "")
-    ok = any_answer_ok or 200 <= outcome.status_code < 300
-    detail = (good if ok else bad).format(code=outcome.status_code)
-    if not any_answer_ok and not ok and outcome.status_code in (401, 403):
+    url = mask(url, secrets)
+    response = reply.response
+    if response is None:
+        return CheckResult(ok=False, check=check, url=url, detail=reply.outcome.reason)
+    ok = any_answer_ok or 200 <= response.status_code < 300
+    detail = (good if ok else bad).format(code=response.status_code)
+    if not any_answer_ok and not ok and response.status_code in (401, 403):
         detail += ": the credentials were refused"
-    return CheckResult(ok=ok, check=check, url=url, status_code=outcome.status_code,
-                       elapsed_ms=round(outcome.elapsed_s * 1000, 1), detail=detail)
+    return CheckResult(ok=ok, check=check, url=url, status_code=response.status_code,
+                       elapsed_ms=round(response.elapsed_s * 1000, 1), detail=detail)
 
 
 def field_errors(error: ValidationError) -> list[dict[str, Any]]:

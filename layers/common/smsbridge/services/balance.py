@@ -4,13 +4,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from smsbridge.adapters.http import RequestNotSendable, TransportError
-from smsbridge.adapters.oauth_tokens import TokenUnavailable
 from smsbridge.core.balance import (
     AlertKind,
     BalanceRecord,
@@ -22,34 +19,18 @@ from smsbridge.core.balance import (
     extract_balance,
     is_due,
 )
-from smsbridge.core.render import render_balance_request
-from smsbridge.models.provider import NoAuth, ProviderConfig
-from smsbridge.models.wire import HttpRequest, HttpResponse
+from smsbridge.core.render import RenderError, render_balance_request
+from smsbridge.models.provider import ProviderConfig
 from smsbridge.clock import utc_now
 from smsbridge.observability import logger, metrics
+from smsbridge.services.dispatch import Dispatcher
+from smsbridge.services.ports import BalanceRecords, Mailer, ProviderCaller, ProviderSource
 
 BALANCE_METRIC = "ProviderBalance"
 BELOW_METRIC = "ProviderBalanceBelowMinimum"
 MAX_BALANCE_TIMEOUT_S = 10.0  # one slow provider must not eat the whole run (the function has 60 s)
 
 
-
-
-class ProviderSource(Protocol):
-    def list(self) -> list[ProviderConfig]: ...
-
-
-class BalanceRecords(Protocol):
-    def get(self, provider_id: str) -> BalanceRecord | None: ...
-    def put(self, record: BalanceRecord) -> None: ...
-
-
-class Client(Protocol):
-    def send(self, provider: ProviderConfig, request: HttpRequest, now: datetime) -> HttpResponse: ...
-
-
-class Mailer(Protocol):
-    def send(self, recipients: list[str], subject: str, text: str) -> str: ...
 
 
 @dataclass
@@ -63,11 +44,12 @@ class BalanceRun:
 
 
 class BalanceService:
-    def __init__(self, *, providers: ProviderSource, balances: BalanceRecords, client: Client, mailer: Mailer,
+    def __init__(self, *, providers: ProviderSource, balances: BalanceRecords, mailer: Mailer,
+                 client: ProviderCaller | None = None, dispatch: Dispatcher | None = None,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self._providers = providers
         self._balances = balances
-        self._client = client
+        self._dispatch = dispatch if dispatch is not None else Dispatcher(client, clock=clock)
         self._mailer = mailer
         self._clock = clock
 
@@ -122,18 +104,17 @@ class BalanceService:
     def read_balance(self, provider: ProviderConfig) -> CheckResult:
         """One call to the provider's balance endpoint (with its auth when `use_auth`), and the balance read."""
         spec = provider.balance
-        request = render_balance_request(provider)
-        # Through the same client as sending, so that every auth type (OAuth2 tokens included) works alike.
-        caller = provider.model_copy(update={"timeout_s": _timeout_of(provider),
-                                             **({} if spec.use_auth else {"auth": NoAuth()})})
         try:
-            response = self._client.send(caller, request, self._clock())
-        except TransportError as error:
-            return CheckResult(error=error.reason)
-        except RequestNotSendable as error:
+            request = render_balance_request(provider)
+        except RenderError as error:  # a header the secrets would break: a failed check, alerted on like any other
             return CheckResult(error=str(error))
-        except TokenUnavailable as error:
-            return CheckResult(error=f"no OAuth2 access token ({error.reason})")
+        # Through dispatch, as sending: every auth type (OAuth2 tokens included) works alike, and an
+        # auth that cannot sign (a JWT key that is not a key) is a failed check, stored and alerted on.
+        caller = provider.model_copy(update={"timeout_s": _timeout_of(provider)})
+        reply = self._dispatch.call(caller, request, authenticated=spec.use_auth)
+        response = reply.response
+        if response is None:
+            return CheckResult(error=reply.outcome.reason)
         if not 200 <= response.status_code < 300:
             return CheckResult(error=f"the balance endpoint answered HTTP {response.status_code}")
         try:

@@ -12,17 +12,8 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from smsbridge.adapters.http import RequestNotSendable, TransportError
-from smsbridge.adapters.oauth_tokens import TokenUnavailable
 from smsbridge.adapters.store import ProviderNotFound, provider_ref
-from smsbridge.core.classify import (
-    Outcome,
-    classify_batch_response,
-    classify_response,
-    outcome_of_transport_error,
-    outcome_of_url_refused,
-)
-from smsbridge.core.auth import AuthError
+from smsbridge.core.classify import Outcome
 from smsbridge.core.consent import consent_block_reason
 from smsbridge.core.encoding import encoding_of
 from smsbridge.core.render import RenderError, render_request
@@ -33,6 +24,8 @@ from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
 from smsbridge.models.wire import HttpRequest
 from smsbridge.clock import iso_utc, utc_now
 from smsbridge.observability import logger, metrics
+from smsbridge.services.dispatch import Dispatcher
+from smsbridge.services.ports import ConsentReader, MessageLog, ProviderCaller, ProviderSource, Queue, SendClaims
 
 
 
@@ -85,15 +78,17 @@ class _Request:
 
 
 class SendService:
-    def __init__(self, *, providers, messages, consent, claims, queue, client,
-                 clock: Callable[[], datetime] = utc_now, concurrency: int = 10, backoff: Backoff = Backoff(),
-                 busy_retry_s: float = 30.0):
+    def __init__(self, *, providers: ProviderSource, messages: MessageLog, consent: ConsentReader,
+                 claims: SendClaims, queue: Queue, client: ProviderCaller | None = None,
+                 dispatch: Dispatcher | None = None, clock: Callable[[], datetime] = utc_now,
+                 concurrency: int = 10, backoff: Backoff = Backoff(), busy_retry_s: float = 30.0):
+        """`dispatch` calls the providers; given `client` instead, a Dispatcher over it is made."""
         self._providers = providers
         self._messages = messages
         self._consent = consent
         self._claims = claims
         self._queue = queue
-        self._client = client
+        self._dispatch = dispatch if dispatch is not None else Dispatcher(client, clock=clock)
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
         self._backoff = backoff
@@ -219,18 +214,12 @@ class SendService:
         return plans
 
     def _deliver(self, request: _Request) -> None:
-        provider, jobs = request.provider, request.jobs
-        now = self._clock()
-        if len(jobs) == 1:
-            http_request = jobs[0].request
-        else:
-            try:
-                http_request = render_request(provider, [job.message for job in jobs], now)
-            except RenderError as exc:
-                request.outcomes = [Outcome(verdict="failed", reason=f"cannot render: {exc}")] * len(jobs)
-                return
-        request.outcomes, requested = attempt(self._client, provider, http_request, len(jobs), self._clock)
-        if requested:
+        jobs = request.jobs
+        # A lone message goes out as rendered at admission; a batch is rendered as one request.
+        dispatch = self._dispatch.send(request.provider, [job.message for job in jobs],
+                                       request=jobs[0].request if len(jobs) == 1 else None)
+        request.outcomes = dispatch.outcomes
+        if dispatch.requested:
             for job in jobs:
                 job.attempt = self._messages.next_attempt(job.message.id)
 
@@ -284,26 +273,6 @@ def record_queued(messages, message: OutboundMessage, provider: ProviderConfig, 
                            to=message.to, provider=provider.id,
                            type=message.effective_type(provider.default_sender).value,
                            segments=encoding.segments, is_unicode=encoding.is_unicode, campaign_id=message.campaign_id)
-
-
-def attempt(client, provider: ProviderConfig, request: HttpRequest, count: int,
-            clock: Callable[[], datetime]) -> tuple[list[Outcome], bool]:
-    """One request to the provider for `count` messages: each message's outcome, and whether a
-    request was made at all (none is while the token endpoint fails: that is not an attempt)."""
-    try:
-        response = client.send(provider, request, clock())
-    except TokenUnavailable as exc:
-        return [Outcome(verdict="retry", reason="authentication token unavailable",
-                        retry_after_s=exc.retry_after_s)] * count, False
-    except (RequestNotSendable, AuthError) as exc:
-        # A refused URL, an unsendable header, credentials that cannot be applied: no attempt
-        # can succeed until the configuration changes.
-        return [outcome_of_url_refused(exc)] * count, True
-    except TransportError as exc:
-        return [outcome_of_transport_error(exc)] * count, True
-    if provider.request.batch is None:
-        return [classify_response(provider.response, response, clock())] * count, True
-    return classify_batch_response(provider.response, provider.request.batch, response, count, clock()), True
 
 
 # A reason is stored in the message's history and carried as an SQS message attribute: kept short

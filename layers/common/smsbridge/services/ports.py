@@ -1,0 +1,90 @@
+"""The small interfaces the use cases (dispatch, send, admin, balance) need of the adapters; tests use in-memory fakes of them."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from smsbridge.core.balance import BalanceRecord
+from smsbridge.core.consent import ConsentState
+from smsbridge.models.message import OutboundMessage
+from smsbridge.models.provider import ProviderConfig
+from smsbridge.models.status import StatusChange
+from smsbridge.models.wire import HttpRequest, HttpResponse
+
+
+class ProviderCaller(Protocol):
+    """Sends a rendered request with the provider's credentials (`adapters.provider_client.ProviderClient`).
+
+    Raises TokenUnavailable, RequestNotSendable (UrlNotAllowed), AuthError or TransportError;
+    `services.dispatch` turns each into an outcome."""
+
+    def send(self, provider: ProviderConfig, request: HttpRequest, now: datetime) -> HttpResponse: ...
+
+
+class ProviderSource(Protocol):
+    """Where the use cases read providers from (`adapters.store.ProviderStore`)."""
+
+    def get(self, provider_id: str) -> ProviderConfig: ...
+    def default(self) -> ProviderConfig: ...
+    def list(self) -> list[ProviderConfig]: ...
+
+
+class ProviderCatalog(ProviderSource, Protocol):
+    """ProviderSource plus the admin API's writes."""
+
+    def put(self, config: ProviderConfig) -> None: ...
+    def delete(self, provider_id: str) -> bool: ...
+
+
+class MessageLog(Protocol):
+    """Messages' status and history (`adapters.store.MessageStore`)."""
+
+    def create(self, message_id: str, change: StatusChange, **fields: Any) -> bool: ...
+    def record(self, message_id: str, change: StatusChange, *, apply_if_status_in: set[str] | None = None,
+               **fields: Any) -> bool: ...
+    def get(self, message_id: str) -> dict[str, Any] | None: ...
+    def next_attempt(self, message_id: str) -> int: ...
+
+
+class ConsentReader(Protocol):
+    """The consent state the send rules read (`adapters.consent.ConsentLedger`)."""
+
+    def state(self, provider_id: str, phone: str) -> ConsentState | None: ...
+
+
+class ConsentBook(ConsentReader, Protocol):
+    """ConsentReader plus what the admin API reads and sets."""
+
+    def get(self, provider_id: str, phone: str) -> dict[str, Any] | None: ...
+    def set(self, provider_id: str, phone: str, state: ConsentState | str, source: str = "api") -> Any: ...
+    def history(self, provider_id: str, phone: str) -> list[dict[str, Any]]: ...
+
+
+class ClaimState(Protocol):
+    state: Literal["new", "done", "busy"]
+    result: dict[str, Any] | None
+
+
+class SendClaims(Protocol):
+    """At most one send per message id (`adapters.idempotency.SendClaims`)."""
+
+    def claim(self, message_id: str, remaining_ms: int) -> ClaimState: ...
+    def complete(self, message_id: str, result: dict[str, Any]) -> None: ...
+    def release(self, message_id: str) -> None: ...
+
+
+class Queue(Protocol):
+    """The outbound queue and its dead-letter queue (`adapters.queue.OutboundQueue`)."""
+
+    def enqueue(self, message: OutboundMessage) -> None: ...
+    def delay(self, receipt_handle: str, seconds: float) -> None: ...
+    def dead_letter(self, body: str, reason: str, *, message_id: str | None = None) -> None: ...
+
+
+class BalanceRecords(Protocol):
+    def get(self, provider_id: str) -> BalanceRecord | None: ...
+    def put(self, record: BalanceRecord) -> None: ...
+
+
+class Mailer(Protocol):
+    def send(self, recipients: list[str], subject: str, text: str) -> str: ...

@@ -1,0 +1,86 @@
+"""core.secrets: one masking function for every form a provider's secret can take in an answer, a request or a log line."""
+from __future__ import annotations
+
+import base64
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from smsbridge.core.secrets import MASK, applied_credentials, mask, mask_bytes, provider_secrets
+from smsbridge.models.provider import ProviderConfig
+from tests.support.secret_watch import encodings  # computed apart from the code under test
+
+TRICKY = 'k3y/with+plus=and&"quote"\\é'
+
+
+def test_given_a_secret_in_every_encoding_when_masked_then_no_form_is_left():
+    for name, form in encodings(TRICKY).items():
+        text = f'{{"error": "bad key", "echo": "{form}"}}'
+
+        masked = mask(text, [TRICKY])
+
+        assert form not in masked, name
+        assert masked == f'{{"error": "bad key", "echo": "{MASK}"}}', name
+
+
+@given(st.text(min_size=3, max_size=40).filter(lambda s: "*" not in s), st.sampled_from(sorted(encodings("x"))))
+def test_given_any_secret_when_echoed_in_any_form_then_it_is_masked(secret, form_name):
+    form = encodings(secret)[form_name]
+    text = f"echo:{form}:end"
+    assume(secret not in f"echo:{MASK}:end" and form not in f"echo:{MASK}:end")
+
+    masked = mask(text, [secret])
+
+    assert form not in masked and secret not in masked
+
+
+def test_given_a_secret_shorter_than_three_characters_then_it_is_not_masked():
+    # "ab" would blank out every word holding it, and the masks would point at where it is.
+    assert mask("about a tab", ["ab"]) == "about a tab"
+
+
+def test_given_two_secrets_one_inside_the_other_when_masked_then_the_longest_goes_whole():
+    assert mask("token=abcdef-123", ["abc", "abcdef-123"]) == f"token={MASK}"
+
+
+def test_given_basic_auth_when_its_header_is_echoed_then_the_base64_of_user_and_password_is_masked():
+    provider = ProviderConfig.model_validate({
+        "id": "acme", "request": {"url": "https://sms.example.com/send", "body": {"to": "{{to}}", "text": "{{text}}"}},
+        "auth": {"type": "basic", "username": "AC123", "password": "pa55-word"}})
+    header = "Basic " + base64.b64encode(b"AC123:pa55-word").decode()
+
+    assert mask(f"you sent Authorization: {header}", provider_secrets(provider)) == \
+        f"you sent Authorization: Basic {MASK}"
+
+
+def test_given_every_kind_of_provider_secret_then_each_is_gathered():
+    provider = ProviderConfig.model_validate({
+        "id": "acme", "request": {"url": "https://sms.example.com/send", "body": {"to": "{{to}}", "text": "{{text}}"}},
+        "auth": {"type": "oauth2", "token_url": "https://auth.example.com/token", "client_id": "cid",
+                 "client_secret": "client-s3cret", "client_auth": "basic"},
+        "inbound": {"auth": {"type": "token", "token": "inbound-t0ken"}},
+        "secrets": {"api_secret": "named-s3cret"}})
+
+    gathered = provider_secrets(provider)
+
+    assert {"client-s3cret", "inbound-t0ken", "named-s3cret",
+            base64.b64encode(b"cid:client-s3cret").decode()} <= set(gathered)
+
+
+def test_given_an_authenticated_request_then_the_credentials_applied_are_found_with_and_without_prefix():
+    provider = ProviderConfig.model_validate({
+        "id": "acme", "request": {"url": "https://sms.example.com/send", "body": {"to": "{{to}}", "text": "{{text}}"}},
+        "auth": {"type": "jwt", "secret": "jwt-signing-key", "header": "X-Auth", "prefix": "JWT "}})
+
+    found = applied_credentials({"X-Auth": "JWT eyJ.signed.token", "Content-Type": "application/json"},
+                                provider.auth)
+
+    assert found == ["JWT eyJ.signed.token", "eyJ.signed.token"]
+
+
+def test_given_bytes_that_are_not_utf8_when_masked_then_the_other_bytes_are_kept():
+    assert mask_bytes(b"\xff\xfekey=s3cret-value\x00", ["s3cret-value"]) == b"\xff\xfekey=" + MASK.encode() + b"\x00"
+
+
+def test_given_the_mask_itself_as_a_secret_then_nothing_is_masked_twice():
+    assert mask(f"password={MASK}", [MASK]) == f"password={MASK}"
