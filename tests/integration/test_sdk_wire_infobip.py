@@ -37,7 +37,7 @@ def sdk_sent(bench):
 
 
 def sdk_send(bench: SdkWireBench) -> tuple[Any, dict[str, Any]]:
-    # The SDK's own README sends `to` as Infobip documents it: international digits without "+".
+    # `to` as the API reference writes it ("41793026727"): international digits without "+".
     order = {"base_url": bench.url, "api_key": API_KEY, "message": {"messages": [{
         "destinations": [{"to": TO[1:], "messageId": MESSAGE_ID}], "from": SENDER, "text": TRICKY_TEXT}]}}
     return bench.capture_sdk(lambda: run_oracle("infobip", "infobip_send.py", order))
