@@ -25,28 +25,6 @@ def send(preset: str, document: dict, answer) -> tuple:
         return bench.send_preset(bench.provider_from_preset(preset, document), MESSAGE)
 
 
-def test_given_the_infobip_preset_when_sent_then_the_request_is_the_documented_send_sms_message():
-    """https://www.infobip.com/docs/api/channels/sms/sms-messaging/outbound-sms/send-sms-message
-    (POST /sms/2/text/advanced, `Authorization: App <key>`; Infobip's own sample of that page:
-    infobip/infobip-api-examples channels/sms/send-sms-message/send_sms_message_basic.py)."""
-    page = "https://www.infobip.com/docs/api/channels/sms/sms-messaging/outbound-sms/send-sms-message"
-    answer = (200, {}, {"bulkId": "2034072219640523072", "messages": [{
-        "to": TO[1:], "messageId": "2250be2d4219-3af1-78856-aabe-1362af1edfd2",
-        "status": {"groupId": 1, "groupName": "PENDING", "id": 26, "name": "PENDING_ACCEPTED",
-                   "description": "Message sent to next instance"}}]})
-
-    request, outcome = send("infobip", {"auth": {"token": "infobip-key-1"},
-                                        "request": {"url": "https://xyz123.api.infobip.com/sms/2/text/advanced"}},
-                            answer)
-
-    assert page in cited_pages("infobip")
-    assert (request.method, request.path) == ("POST", "/sms/2/text/advanced")
-    assert request.header("authorization") == "App infobip-key-1"
-    assert request.json() == {"messages": [{"from": SENDER, "destinations": [{"to": TO[1:], "messageId": MESSAGE_ID}],
-                                            "text": TRICKY_TEXT}]}
-    assert (outcome.verdict, outcome.provider_message_id) == ("sent", "2250be2d4219-3af1-78856-aabe-1362af1edfd2")
-
-
 def test_given_the_clickatell_preset_when_sent_then_the_request_is_the_documented_one_api_send_messages():
     """https://guides.clickatell.com/clickatell-chat-commerce-platform/developer/channels/whatsapp-and-sms-one-api/api-reference/messages/send-messages
     (POST /v1/message, `Authorization: <API key>` with no scheme, 202 with messages[].apiMessageId)."""

@@ -7,7 +7,7 @@ BulkSMS's answer, so that receipts find them by the ids those providers gave. Pa
 - Infobip inbound SMS: https://www.infobip.com/docs/api/channels/sms/inbound-sms/receive-inbound-sms-messages
 - BulkSMS webhooks: https://www.bulksms.com/developer/webhooks/ and the JSON v1 Message object
   (https://www.bulksms.com/developer/json/v1/swagger.yaml)
-(Infobip's Python SDK is left out of the test dependencies: it pins requests 2.27.)"""
+(Infobip's Python SDK checks the send request, from its own venv: test_sdk_wire_infobip.py.)"""
 from __future__ import annotations
 
 import itertools
