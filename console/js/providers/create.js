@@ -132,7 +132,7 @@ function curlPanel(openEditor) {
         errors.length ? h("ul", {}, errors.map((error) => h("li", {}, `${error.loc}: ${error.msg}`))) : null));
       return;
     }
-    openEditor({ draft: answer.json.provider || {}, notes: answer.json.notes || [], errors: answer.json.errors || [], origin: "curl command" });
+    openEditor({ draft: answer.json.provider || {}, notes: answer.json.notes || [], errors: answer.json.errors || [], origin: "curl command", curl: area.value });
   }
 
   return { element, shown: () => area.focus() };

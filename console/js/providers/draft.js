@@ -64,8 +64,11 @@ export function checkJson(text) {
     if (lineColumn) {
       line = Number(lineColumn[1]);
       column = Number(lineColumn[2]);
-    } else if (position) {
-      const before = text.slice(0, Number(position[1]));
+    } else {
+      // V8 names the position for some errors only ("Unexpected token '}', ... is not valid JSON"):
+      // find it by scanning, so that the operator is always told where.
+      const offset = position ? Number(position[1]) : jsonErrorOffset(text);
+      const before = text.slice(0, offset);
       line = before.split("\n").length;
       column = before.length - before.lastIndexOf("\n");
     }
@@ -75,6 +78,66 @@ export function checkJson(text) {
 
 // The placeholder grammar of SPEC 4 (the names themselves come from GET /meta).
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*(?:\?([^{}?:]*):([^{}?:]*))?\}\}|\$\$([A-Za-z_][A-Za-z0-9_]*)|%(TO|MESSAGE)%/g;
+
+/** The offset of the first JSON syntax error in `text` (a small recursive-descent scan). */
+export function jsonErrorOffset(text) {
+  let at = 0;
+  const space = () => { while (at < text.length && " \t\n\r".includes(text[at])) at += 1; };
+  const fail = () => { throw at; };
+  const literal = (word) => { if (text.startsWith(word, at)) at += word.length; else fail(); };
+  const string = () => {
+    at += 1;
+    while (at < text.length && text[at] !== '"') {
+      if (text[at] === "\\") {
+        at += 1;
+        if (text[at] === "u") { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(at + 1, at + 5))) fail(); at += 4; }
+        else if (!'"\\/bfnrt'.includes(text[at] ?? "x")) fail();
+      } else if (text.charCodeAt(at) < 0x20) fail();
+      at += 1;
+    }
+    if (at >= text.length) fail();
+    at += 1;
+  };
+  const number = () => {
+    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(at));
+    if (!match) fail();
+    at += match[0].length;
+  };
+  const value = () => {
+    space();
+    const character = text[at];
+    if (character === "{") {
+      at += 1; space();
+      if (text[at] === "}") { at += 1; return; }
+      for (;;) {
+        space(); if (text[at] !== '"') fail(); string(); space();
+        if (text[at] !== ":") fail(); at += 1; value(); space();
+        if (text[at] === ",") { at += 1; continue; }
+        if (text[at] === "}") { at += 1; return; }
+        fail();
+      }
+    } else if (character === "[") {
+      at += 1; space();
+      if (text[at] === "]") { at += 1; return; }
+      for (;;) {
+        value(); space();
+        if (text[at] === ",") { at += 1; continue; }
+        if (text[at] === "]") { at += 1; return; }
+        fail();
+      }
+    } else if (character === '"') string();
+    else if (character === "t") literal("true");
+    else if (character === "f") literal("false");
+    else if (character === "n") literal("null");
+    else number();
+  };
+  try {
+    value(); space();
+    return at < text.length ? at : text.length;
+  } catch (offset) {
+    return offset;
+  }
+}
 
 /** Every string leaf of a JSON value (keys of objects too: a form key may hold a placeholder). */
 export function stringsIn(value, out = []) {

@@ -5,7 +5,7 @@ import { h, fill, apiMessage } from "./dom.js";
 import { providerForm } from "./form.js";
 import { livePreview } from "./preview.js";
 import { proveIt } from "./prove.js";
-import { clone } from "./draft.js";
+import { clone, MASK } from "./draft.js";
 
 /**
  * @param {HTMLElement} root
@@ -14,7 +14,7 @@ import { clone } from "./draft.js";
  */
 export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }) {
   const draft = clone(start.draft);
-  const savedId = start.savedId || null;
+  let savedId = start.savedId || null;
   let saved = JSON.stringify(draft);
   const isDirty = () => JSON.stringify(draft) !== saved;
 
@@ -32,7 +32,8 @@ export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }
   });
   preview = livePreview({
     getDraft: () => draft,
-    onErrors: (errors, message) => form.showErrors(errors, errors.length ? null : message),
+    // While typing, errors go on their fields only: the summary (an alert) is for save and validate.
+    onErrors: (errors) => form.showErrors(errors, null, { summary: false }),
     onValid: () => form.clearErrors(),
   });
   prove = proveIt({ providerId: savedId, hasBalance: () => Boolean(draft.balance), isDirty, sample: () => preview.message() });
@@ -81,18 +82,32 @@ export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }
     }
     status.textContent = "Saving…";
     const body = clone(draft);
+    if (!savedId && start.curl && JSON.stringify(body).includes(JSON.stringify(MASK))) {
+      // The import answered with its secrets masked: only the import itself can store them. Once it
+      // has, the edited draft is a PUT, where a masked secret keeps the stored one.
+      const imported = await api("POST", "/providers/import-curl", { curl: start.curl, id: body.id || undefined, save: true });
+      if (!imported.ok || !imported.json.saved) {
+        const errors = (imported.json && imported.json.errors) || [];
+        form.showErrors(errors, `Not saved: the secrets of the curl command could not be stored (${imported.ok ? "the command's own draft is not valid" : apiMessage(imported)}). Type the secret values in their fields, or fix the command.`, { focus: true });
+        status.textContent = "Not saved.";
+        return;
+      }
+      savedId = imported.json.provider.id;
+      body.id = savedId;
+      draft.id = savedId;
+    }
     const answer = savedId
       ? await api("PUT", `/providers/${encodeURIComponent(savedId)}`, body)
       : await api("POST", "/providers", body);
     if (!answer.ok) {
       const errors = (answer.json && answer.json.errors) || [];
-      form.showErrors(errors, `Not saved: ${apiMessage(answer)}`, { focus: true });
+      form.showErrors(errors, errors.length ? `Not saved (${answer.status}): ${errors.length} field${errors.length === 1 ? "" : "s"} to fix.` : `Not saved: ${apiMessage(answer)}`, { focus: true });
       status.textContent = "Not saved.";
       return;
     }
     saved = JSON.stringify(draft);
     status.textContent = "Saved.";
-    onSaved(draft.id || savedId);
+    onSaved(savedId || draft.id);
   }
 
   async function remove() {

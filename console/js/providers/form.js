@@ -394,7 +394,7 @@ export function providerForm({ meta, draft, isNew, needs = [], onChange }) {
   }
 
   /** Show `[{loc, msg}]` on their fields; what has no field goes in the summary at the top. */
-  function showErrors(errors, message, { focus = false } = {}) {
+  function showErrors(errors, message, { focus = false, summary: withSummary = true } = {}) {
     clearErrors();
     const tags = { auth: Object.keys(meta.auth_types || {}), "inbound.auth": Object.keys(meta.inbound_auth_types || {}) };
     const byLoc = errorsByLoc(errors, tags);
@@ -414,7 +414,7 @@ export function providerForm({ meta, draft, isNew, needs = [], onChange }) {
       }
       items.push(h("li", {}, h("a", { href: "#", onclick: (event) => { event.preventDefault(); focusField(where); } }, loc || "document"), `: ${messages.join("; ")}`));
     }
-    if (message || items.length) {
+    if (withSummary && (message || items.length)) {
       fill(summary, message ? h("p", {}, message) : null, items.length ? h("ul", {}, items) : null);
       summary.hidden = false;
     }

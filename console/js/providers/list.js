@@ -24,7 +24,7 @@ export async function renderList(root, { onCreate }) {
   fill(table, h("table", { class: "pv-table" },
     h("caption", { class: "pv-visually-hidden" }, "Providers"),
     h("thead", {}, h("tr", {}, ["Provider", "Enabled", "Default", "Last send", "Balance", "Errors (1 h)"].map((name) => h("th", { scope: "col" }, name)))),
-    h("tbody", {}, providers.map((provider) => h("tr", { dataset: { provider: provider.id } },
+    h("tbody", {}, providers.map((provider) => h("tr", { dataset: { provider: provider.id } }, cells(
       h("td", { "data-label": "Provider" }, h("a", { href: `#/providers/${encodeURIComponent(provider.id)}` }, provider.name || provider.id),
         provider.name ? h("span", { class: "pv-muted" }, ` ${provider.id}`) : null,
         provider.preset ? h("span", { class: "pv-tag" }, provider.preset) : null),
@@ -35,7 +35,13 @@ export async function renderList(root, { onCreate }) {
           h("time", { datetime: provider.last_send.at, title: provider.last_send.at }, ago(provider.last_send.at, now))]
         : h("span", { class: "pv-muted" }, "never")),
       h("td", { "data-label": "Balance" }, balanceCell(provider.balance, now)),
-      h("td", { "data-label": "Errors (1 h)", class: provider.errors_last_hour ? "pv-bad" : "" }, String(provider.errors_last_hour ?? 0)))))));
+      h("td", { "data-label": "Errors (1 h)", class: provider.errors_last_hour ? "pv-bad" : "" }, String(provider.errors_last_hour ?? 0))))))));
+}
+
+// Each cell's content in one element: on narrow screens a cell is a two-column grid (label, value).
+function cells(...tds) {
+  for (const td of tds) td.replaceChildren(h("div", {}, ...td.childNodes));
+  return tds;
 }
 
 function balanceCell(balance, now) {
