@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import re
 import sys
@@ -47,8 +46,6 @@ from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
 from local.http import LoopbackServer, PortInUse
-
-log = logging.getLogger("local.console_proxy")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 3001
@@ -490,7 +487,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samconfig", type=Path, default=PROJECT_ROOT / "samconfig.toml")
     parser.add_argument("--console-dir", type=Path, default=PROJECT_ROOT / "console")
     options = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         proxy, where = build(options.stage, samconfig=options.samconfig, console_dir=options.console_dir)
         server = serve(proxy, _port(os.environ))

@@ -184,6 +184,7 @@ def test_given_a_stage_whose_stack_is_not_deployed_when_the_console_calls_the_ap
 @pytest.mark.parametrize(("method", "path", "query", "body"), [
     ("POST", "/providers/preview", "", json.dumps({"message": {"to": "+33612345678", "text": "Été ☕ 🎉"}}).encode()),
     ("PUT", "/consent/sandbox/%2B33612345678", "", b'{"state": "opted_out", "reason": "asked by phone"}'),
+    ("GET", "/consent/sandbox/+33612345678", "", b""),
     ("GET", "/messages", "phone=%2B33612345678&status=sent&since=2026-11-30T00%3A00%3A00Z&limit=2&cursor=", b""),
     ("DELETE", "/dead-letters/4c6f0e1a-0000-4000-8000-00000000abcd", "", b""),
 ])
