@@ -57,9 +57,14 @@ SIGNING_SERVICE = "execute-api"
 FORWARDED_REQUEST_HEADERS = ("accept", "accept-language", "content-type", "if-match", "if-none-match")
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
                         "trailer", "transfer-encoding", "upgrade", "content-length"})
-# The same policy the console must hold everywhere: its own files and its own origin, nothing else.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-                           "frame-ancestors 'none'; form-action 'self'")
+# The policy the local runtime serves the console with (branch console-shell, local/console.py): scripts
+# and styles from the console's own files, API calls to the same origin, no inline code, no CDN.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+STATIC_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
+                  "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "Cache-Control": "no-cache"}
 # API Gateway waits 29 s at most for the function; a little more lets its own timeout answer come through.
 UPSTREAM_TIMEOUT_S = (10, 35)
 EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
@@ -330,16 +335,14 @@ class ConsoleProxy:
     def _static(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
             return json_response(405, {"message": f"{request.method} is not allowed on the console's files"})
-        relative = request.path.removeprefix("/console/")
-        path = safe_join(str(self.console_dir), relative) if relative else str(self.console_dir)
-        if path is not None and Path(path).is_dir():
-            path = str(Path(path) / "index.html")
-        if path is None or not Path(path).is_file():
+        relative = request.path.removeprefix("/console/") or "index.html"
+        joined = safe_join(str(self.console_dir), relative)
+        # Resolved, then checked again: a symbolic link must not lead out of the folder either.
+        path = Path(joined).resolve() if joined is not None else None
+        if path is None or not path.is_relative_to(self.console_dir.resolve()) or not path.is_file():
             return json_response(404, {"message": f"{request.path} is not a file of the console"})
         response = send_file(path, request.environ, max_age=0)
-        response.headers["Cache-Control"] = "no-cache"
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.update(STATIC_HEADERS)
         return response
 
     # -------------------------------------------------------- the API

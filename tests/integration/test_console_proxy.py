@@ -318,7 +318,7 @@ def test_given_the_console_folder_when_the_browser_opens_the_root_then_it_lands_
 
     assert [step.headers["Location"] for step in landing.history] == ["/console/"]
     assert landing.text.startswith("<!doctype html><title>SMS Bridge</title>")
-    assert "default-src 'self'" in landing.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in landing.headers["Content-Security-Policy"]
     assert script.headers["Content-Type"].startswith("text/javascript")
     assert script.text == "export const ready = true;\n"
     assert api_gateway.requests == []
@@ -333,6 +333,16 @@ def test_given_a_path_out_of_the_console_folder_when_it_is_asked_for_then_404_an
 
     assert answer.status == 404
     assert b"stack_name" not in answer.read()
+
+
+def test_given_a_symbolic_link_out_of_the_console_folder_when_it_is_asked_for_then_404(
+        console_files: Path, console_with_files: str) -> None:
+    (console_files / "settings.toml").symlink_to(ROOT / "samconfig.toml")
+
+    answer = requests.get(f"{console_with_files}/console/settings.toml", timeout=10)
+
+    assert answer.status_code == 404
+    assert "stack_name" not in answer.text
 
 
 @pytest.mark.parametrize("headers", [
