@@ -223,7 +223,7 @@ class StackApi:
     """Finds the admin API's URL once, from the stack's outputs (or SMSBRIDGE_API_URL), retrying on each
     request until it works: an operator who runs `aws sso login` after starting need not restart."""
 
-    def __init__(self, session: botocore.session.Session, *, stack_name: str | None, region: str | None,
+    def __init__(self, session: botocore.session.Session, *, stack_name: str | None, region: str,
                  api_url: str | None = None) -> None:
         self.session, self.stack_name, self.region = session, stack_name, region
         self._fixed_url = api_url.rstrip("/") if api_url else None
@@ -238,12 +238,7 @@ class StackApi:
 
     def _look_up(self) -> ApiTarget:
         if self._fixed_url:
-            region = region_of_api_url(self._fixed_url) or self.region
-            if not region:
-                raise ConsoleError(400, f"No region to sign requests to {self._fixed_url} for.",
-                                   "Set AWS_REGION (or the profile's region).")
-            return ApiTarget(self._fixed_url, region, "SMSBRIDGE_API_URL")
-        assert self.stack_name and self.region
+            return ApiTarget(self._fixed_url, region_of_api_url(self._fixed_url) or self.region, "SMSBRIDGE_API_URL")
         what = f"to describe the stack {self.stack_name} (cloudformation:DescribeStacks)"
         credentials_of(self.session)  # the clearest message when there are none
         cloudformation = self.session.create_client("cloudformation", region_name=self.region)
@@ -435,6 +430,9 @@ def build(stage: str, *, samconfig: Path, session: botocore.session.Session | No
     api_url = environ.get("SMSBRIDGE_API_URL", "").strip() or None
     if api_url:
         region = region_of_api_url(api_url) or _region_from_environment(session)
+        if not region:
+            raise ConfigurationError(f"no region to sign requests to {api_url} for: set AWS_REGION or the "
+                                     "profile's region")
         api = StackApi(session, stack_name=None, region=region, api_url=api_url)
         return ConsoleProxy(api, console_dir=console_dir), f"{api_url} (SMSBRIDGE_API_URL)"
     config = stage_config(stage, samconfig)
