@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install oracles test test-unit test-integration test-e2e lint validate build cold-start run demo bench lock lock-oracles clean
+.PHONY: help install oracles test test-unit test-integration test-e2e lint validate build cold-start run demo console bench lock lock-oracles clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -72,6 +72,12 @@ run: install ## Start the whole system locally (moto, API, poller, scheduler, sa
 
 demo: install ## Run the scripted end-to-end scenario against a fresh local stack
 	$(BIN)/python -m local.demo
+
+# The console against a deployed stack: the stack's region comes from samconfig.toml, AWS_REGION or the
+# profile, so the us-east-1 fallback this Makefile exports for sam must not hide the profile's region.
+STAGE ?= dev
+console: install ## The console for a deployed stack on 127.0.0.1 (STAGE=dev|staging|prod; your AWS credentials sign its API calls)
+	$(if $(filter file,$(origin AWS_DEFAULT_REGION)),env -u AWS_DEFAULT_REGION) $(BIN)/python -m local.console_proxy --stage $(STAGE)
 
 bench: install ## Benchmarks: print the ratios of bench/
 	$(BIN)/python bench/send_bench.py
