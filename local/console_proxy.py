@@ -41,10 +41,9 @@ from botocore.exceptions import (
 )
 from botocore.httpsession import URLLib3Session
 from botocore.utils import get_environ_proxies
-from werkzeug.security import safe_join
-from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
+from local.console import is_console_path, redirect_to_console, serve_console
 from local.http import LoopbackServer, PortInUse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,14 +56,6 @@ SIGNING_SERVICE = "execute-api"
 FORWARDED_REQUEST_HEADERS = ("accept", "accept-language", "content-type", "if-match", "if-none-match")
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
                         "trailer", "transfer-encoding", "upgrade", "content-length"})
-# The policy the local runtime serves the console with (branch console-shell, local/console.py): scripts
-# and styles from the console's own files, API calls to the same origin, no inline code, no CDN.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
-STATIC_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
-                  "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "Cache-Control": "no-cache"}
 # API Gateway waits 29 s at most for the function; a little more lets its own timeout answer come through.
 UPSTREAM_TIMEOUT_S = (10, 35)
 EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
@@ -296,11 +287,9 @@ class ConsoleProxy:
     def _answer(self, request: Request) -> Response:
         self._refuse_other_sites(request)
         if request.path in ("", "/") and request.method in ("GET", "HEAD"):
-            return self._redirect("/console/")
-        if request.path == "/console":
-            return self._redirect("/console/")
-        if request.path.startswith("/console/"):
-            return self._static(request)
+            return redirect_to_console()
+        if is_console_path(request.path):
+            return serve_console(request, self.console_dir)  # the same files, policy and checks as locally
         return self._forward(request)
 
     # -------------------------------------------------------- only this console may use the credentials
@@ -323,22 +312,6 @@ class ConsoleProxy:
                                     "API through this server.", open_hint)
 
     # -------------------------------------------------------- the console's files
-
-    def _redirect(self, location: str) -> Response:
-        return Response(status=302, headers={"Location": location})
-
-    def _static(self, request: Request) -> Response:
-        if request.method not in ("GET", "HEAD"):
-            return json_response(405, {"message": f"{request.method} is not allowed on the console's files"})
-        relative = request.path.removeprefix("/console/") or "index.html"
-        joined = safe_join(str(self.console_dir), relative)
-        # Resolved, then checked again: a symbolic link must not lead out of the folder either.
-        path = Path(joined).resolve() if joined is not None else None
-        if path is None or not path.is_relative_to(self.console_dir.resolve()) or not path.is_file():
-            return json_response(404, {"message": f"{request.path} is not a file of the console"})
-        response = send_file(path, request.environ, max_age=0)
-        response.headers.update(STATIC_HEADERS)
-        return response
 
     # -------------------------------------------------------- the API
 
