@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   setPath, getPath, checkJson, jsonErrorOffset, placeholdersIn, errorsByLoc, nearestLoc, encodingRuns, plainSchema, parseList,
-} from "../../console/js/providers/draft.js";
+} from "../../../console/js/providers/draft.js";
 
 const META_PLACEHOLDERS = [
   { name: "to", aliases: ["$$To", "%TO%"], description: "the recipient" },
