@@ -103,6 +103,11 @@ class TimeIndex:
 
     def _read(self, shard: _Shard, low: str, before: str, need: int, where: ConditionBase | None) -> None:
         page_size = max(need, FILTERED_READ_ITEMS) if where is not None else need
+        if shard.start is None:
+            # BETWEEN includes `before`, the key the previous page ended on, and it is dropped below:
+            # one more item, so that a first read always moves past it (else a page could stop on
+            # the key it began at, and the cursor would never move on).
+            page_size += 1
         answer = self._table.query(**self._request(shard.partition, low, before, where, page_size, shard.start))
         shard.found.extend(item for item in answer.get("Items", []) if item[self.sort_attr] != before)
         shard.start = answer.get("LastEvaluatedKey")
