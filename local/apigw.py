@@ -1,6 +1,6 @@
 """API Gateway on loopback: every `Api`/`HttpApi` event of the template served over HTTP, each
 request turned into the proxy event the function gets in AWS and its answer mapped back; plus
-the local control routes (`/_local/...`)."""
+the local control routes (`/_local/...`) and the console's files (`/console/`, `GET /` redirecting there)."""
 from __future__ import annotations
 
 import base64
@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
+from local.console import is_console_path, redirect_to_console, serve_console
 from local.functions import FunctionHost
 from local.template import ACCOUNT_ID, ApiTrigger, FunctionSpec
 
@@ -259,7 +260,8 @@ def json_response(status: int, payload: Any) -> Response:
 # ---------------------------------------------------------------- the app
 
 class LocalApiGateway:
-    """The WSGI app: template routes first, then the local control routes under `/_local/`."""
+    """The WSGI app: the local control routes under `/_local/`, the console under `/console/`, then
+    the template's routes."""
 
     def __init__(self, host: FunctionHost, *, run_scheduled: Callable[[str, Any], Any] | None = None,
                  emails: Callable[[], list[dict[str, Any]]] | None = None, info: Callable[[], dict[str, Any]] | None = None):
@@ -280,6 +282,10 @@ class LocalApiGateway:
     def handle(self, request: Request) -> tuple[Response, str]:
         if request.path == "/_local" or request.path.startswith("/_local/"):
             return self._control(request), "local"
+        if is_console_path(request.path):
+            return serve_console(request), "console"
+        if request.path == "/" and request.method in ("GET", "HEAD"):
+            return redirect_to_console(), "console"
         allowed: list[str] = []
         for route in self.routes:
             match = route.pattern.match(request.path)

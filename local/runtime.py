@@ -319,6 +319,7 @@ class LocalRuntime:
     def addresses(self) -> dict[str, Any]:
         assert self.template is not None and self.resources is not None and self.host is not None
         return {
+            "console_url": self.api_url + "/console/",
             "api_url": self.api_url,
             "sandbox_url": self.sandbox_url,
             "aws_url": self.aws_url,
@@ -344,6 +345,7 @@ class LocalRuntime:
         def line(label: str, value: str) -> None:
             lines.append(f"  {label:<{width}} {value}")
 
+        line("Console", addresses["console_url"])
         line("API", addresses["api_url"])
         line("Sandbox inbox page", addresses["sandbox_url"] + "/")
         line("AWS endpoint (moto)", f"{addresses['aws_url']}   (region {REGION}, any credentials)")

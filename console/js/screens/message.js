@@ -1,0 +1,67 @@
+// One message (`GET /messages/{id}`): its details and its history as a timeline, with each provider answer.
+
+import { api, segment } from '../api.js';
+import { actionButton, h, prettyBody, screenHeading, statusBadge, time } from '../ui.js';
+
+export async function render(root, params) {
+  const id = params.id;
+  const body = h('div', { class: 'message-body', 'aria-live': 'polite' });
+  root.replaceChildren(
+    h('p', { class: 'back' }, h('a', { href: '#/messages' }, '← All messages')),
+    screenHeading(`Message ${id}`, actionButton('Refresh', () => load(body, id))),
+    body);
+  await load(body, id);
+}
+
+async function load(container, id) {
+  const result = await api('GET', `/messages/${segment(id)}`, undefined, { quiet: true });
+  if (result.status === 404) {
+    container.replaceChildren(h('p', { class: 'problem' }, result.json?.message ?? `No message ${id}.`));
+    return;
+  }
+  if (!result.ok) {
+    container.replaceChildren(h('p', { class: 'problem' }, result.json?.message ?? `GET /messages/${id} answered ${result.status}.`));
+    return;
+  }
+  const message = result.json;
+  const facts = [
+    ['Status', statusBadge(message.status)],
+    ['To', h('span', { class: 'mono' }, message.to ?? '-')],
+    ['Provider', message.provider ?? '-'],
+    ['Type', message.type],
+    ['Segments', message.segments],
+    ['Unicode', message.is_unicode === undefined || message.is_unicode === null ? undefined : (message.is_unicode ? 'yes (UCS-2)' : 'no (GSM-7)')],
+    ['Provider message id', message.provider_message_id ? h('span', { class: 'mono' }, message.provider_message_id) : undefined],
+    ['Campaign', message.campaign_id],
+    ['Created', message.created_at ? time(message.created_at) : undefined],
+    ['Updated', message.updated_at ? time(message.updated_at) : undefined],
+  ].filter(([, value]) => value !== undefined && value !== null && value !== '');
+  const history = Array.isArray(message.history) ? message.history : [];
+  container.replaceChildren(
+    h('dl', { class: 'facts panel' }, facts.map(([name, value]) => h('div', {}, h('dt', {}, name), h('dd', {}, value)))),
+    h('h2', {}, 'History'),
+    history.length
+      ? h('ol', { class: 'timeline', 'aria-label': 'Status changes, oldest first' }, history.map(step))
+      : h('p', { class: 'empty' }, 'No status change recorded yet.'));
+}
+
+function step(change) {
+  const answer = change.answer;
+  return h('li', { class: `step status-${String(change.status ?? '').replace(/[^a-z_-]/gi, '')}` },
+    h('div', { class: 'step-head' },
+      statusBadge(change.status),
+      time(change.at),
+      change.attempt !== undefined && change.attempt !== null ? h('span', { class: 'muted' }, `attempt ${change.attempt}`) : null),
+    change.reason ? h('p', { class: 'reason' }, change.reason) : null,
+    answer ? providerAnswer(answer) : null);
+}
+
+function providerAnswer(answer) {
+  const summary = ['Provider answer'];
+  if (answer.status_code !== undefined && answer.status_code !== null) summary.push(`HTTP ${answer.status_code}`);
+  if (answer.message_id) summary.push(`id ${answer.message_id}`);
+  const body = prettyBody(answer.body);
+  return h('details', { class: 'provider-answer', open: true },
+    h('summary', {}, summary.join(' · ')),
+    body ? h('pre', { tabindex: '0' }, body) : h('p', { class: 'muted' }, 'No body.'));
+}
