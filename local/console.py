@@ -67,11 +67,10 @@ def serve_console(request: Request, root: Path = CONSOLE_DIR) -> Response:
     # safe_join refuses `..`, absolute paths and Windows separators; resolving then checking
     # the result keeps a symbolic link from leading out of the folder too.
     joined = safe_join(str(root), relative)
-    if joined is None or relative.endswith("/"):
-        return not_found
+    if joined is None or relative.endswith("/") or any(ord(c) < 32 for c in relative):
+        return not_found  # a NUL or another control character names no file of ours
     path = Path(joined).resolve()
-    base = root.resolve()
-    if not path.is_relative_to(base) or not path.is_file():
+    if not path.is_relative_to(root.resolve()) or not path.is_file():
         return not_found
     content_type = CONTENT_TYPES.get(path.suffix.lower())
     if content_type is None:

@@ -53,7 +53,9 @@ export function lineChart({ points, series, title, width = 640, height = 220, fo
     for (let i = 0; i < labels; i += 1) {
       const index = labels === 1 ? 0 : Math.round((i * (points.length - 1)) / (labels - 1));
       const t = times[index];
-      grid.append(node('text', { x: x(t), y: height - 8, 'text-anchor': 'middle' }, formatTime(new Date(t))));
+      // The first and last labels lean inwards so that they are never cut at the edges.
+      const anchor = labels > 1 && i === 0 ? 'start' : labels > 1 && i === labels - 1 ? 'end' : 'middle';
+      grid.append(node('text', { x: x(t), y: height - 8, 'text-anchor': anchor }, formatTime(new Date(t))));
     }
   }
   svg.append(grid);

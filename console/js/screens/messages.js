@@ -28,9 +28,8 @@ export async function render(root, params) {
   const results = h('div', { class: 'results', 'aria-live': 'polite' });
   root.replaceChildren(
     screenHeading('Messages'),
-    searchForm(filters, providers, knownStatuses),
+    h('div', { class: 'messages-top' }, searchForm(filters, providers, knownStatuses), sendForm(providers, types)),
     results,
-    sendForm(providers, types),
   );
   await showResults(results, filters);
 }

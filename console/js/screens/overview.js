@@ -52,12 +52,14 @@ function countsSection(stats, known) {
 
 /** Each provider's points on every bucket of the period (the API may leave out empty ones). */
 export function seriesByProvider(stats) {
+  const bucket = Number(stats.bucket_s) * 1000;
+  // A point belongs to the bucket it falls in (so that a filled-in zero never sits beside it).
+  const slot = (t) => (bucket > 0 ? Math.floor(t / bucket) * bucket : t);
   const byProvider = new Map();
   for (const point of stats.series ?? []) {
     if (!byProvider.has(point.provider)) byProvider.set(point.provider, new Map());
-    byProvider.get(point.provider).set(new Date(point.at).getTime(), point);
+    byProvider.get(point.provider).set(slot(new Date(point.at).getTime()), point);
   }
-  const bucket = Number(stats.bucket_s) * 1000;
   const start = new Date(stats.since).getTime();
   const end = new Date(stats.until).getTime();
   const canFill = bucket > 0 && Number.isFinite(start) && Number.isFinite(end) && (end - start) / bucket <= MAX_FILLED_BUCKETS;
@@ -66,11 +68,11 @@ export function seriesByProvider(stats) {
     let filled;
     if (canFill) {
       filled = [];
-      const first = Math.floor(start / bucket) * bucket;
       const times = new Set([...points.keys()]);
-      for (let t = first; t <= end; t += bucket) times.add(t);
+      for (let t = slot(start); t <= end; t += bucket) times.add(t);
       for (const t of [...times].sort((a, b) => a - b)) {
-        filled.push(points.get(t) ?? { at: new Date(t).toISOString(), provider, sent: 0, failed: 0, blocked: 0 });
+        const point = points.get(t);
+        filled.push(point ? { ...point, at: new Date(t).toISOString() } : { at: new Date(t).toISOString(), provider, sent: 0, failed: 0, blocked: 0 });
       }
     } else {
       filled = [...points.entries()].sort(([a], [b]) => a - b).map(([, p]) => p);
@@ -93,7 +95,7 @@ function chartsSection(stats) {
     providers.length ? legend : h('p', { class: 'empty' }, 'Nothing was sent in this period.'),
     h('div', { class: 'charts' }, providers.map(({ provider, points }) => h('figure', { class: 'chart-box' },
       h('figcaption', {}, provider),
-      lineChart({ points, series: SERIES, title: `${provider}: sent, failed and blocked over time`, formatTime }),
+      lineChart({ points, series: SERIES, title: `${provider}: sent, failed and blocked over time`, formatTime, width: chartWidth() }),
       h('details', {}, h('summary', {}, `${provider} as a table`),
         table({
           caption: `${provider}: messages per ${describeSeconds(stats.bucket_s)}`,
@@ -101,6 +103,12 @@ function chartsSection(stats) {
           items: points.filter((p) => SERIES.some((name) => Number(p[name]) > 0)),
           empty: 'Nothing in this period.',
         }))))));
+}
+
+/** The chart's drawing width: about the width it gets on screen, so that its text stays legible at 390 px. */
+function chartWidth() {
+  const available = document.getElementById('main')?.clientWidth ?? 640;
+  return Math.round(Math.min(640, Math.max(320, available - 64)));
 }
 
 function describeSeconds(seconds) {
