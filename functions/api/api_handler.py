@@ -1,34 +1,59 @@
-"""Lambda handler of `api`: the admin routes of SPEC 7 (providers, preview and test, messages, consent, OpenAPI)."""
+"""Lambda handler of `api`: the admin routes of SPEC 7 (providers, preview and test, messages, consent, the console's routes, OpenAPI)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import ValidationError
 
 from smsbridge.adapters.store import ProviderNotFound
+from smsbridge.errors import BadRequest, Conflict, Invalid, NotFound, field_errors
 from smsbridge.models.api import (
     ApiError,
     CheckResult,
     ConsentUpdate,
     ConsentView,
+    DeadLetterList,
+    DraftPreview,
+    DraftPreviewRequest,
     ImportCurlRequest,
     ImportCurlResult,
+    InboundPage,
     MessageAccepted,
+    MessagePage,
     MessageView,
+    Meta,
+    PresetDetail,
+    PresetSummary,
     PreviewRequestView,
     ProviderList,
+    ProviderSummary,
+    Redriven,
+    RedriveRequest,
     TestSendResult,
+    TrafficStats,
+    ValidationResult,
 )
 from smsbridge.models.message import OutboundMessage
+from smsbridge.models.status import MessageStatus
 from smsbridge.observability import logger
-from smsbridge.services.admin import BadRequest, Conflict, NotFound, ProviderDocument, field_errors
-from smsbridge.wiring import admin_service
+from smsbridge.services import catalog
+from smsbridge.services.providers import ProviderDocument
+from smsbridge.wiring import (
+    consent_desk,
+    dead_letter_desk,
+    inbox_desk,
+    message_desk,
+    provider_admin,
+    provider_probe,
+    traffic_report,
+)
 
 API_TITLE = "SMS Bridge admin API"
 API_VERSION = "1.0.0"
@@ -39,6 +64,11 @@ app.enable_swagger(path="/swagger", title=API_TITLE, version=API_VERSION,
                                "read and set consent. Secrets are never returned: they read as `**********`.")
 
 ProviderId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="provider id")]
+Limit = Annotated[int, Query(ge=1, le=200, description="items per page (default 50, at most 200)")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="the `cursor` of the previous page")]
+Since = Annotated[datetime | None, Query(description="ISO-8601; a time without offset is UTC")]
+Until = Annotated[datetime | None, Query(description="ISO-8601; a time without offset is UTC")]
+ProviderFilter = Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="provider id")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {"application/json": {"model": ApiError}}}
     for code, text in ((400, "bad request"), (404, "not found"), (422, "invalid input"))
@@ -50,78 +80,154 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @app.post("/messages", summary="Queue a message", responses={202: {"description": "queued",
           "content": {"application/json": {"model": MessageAccepted}}}, **ERRORS})
 def create_message(message: Annotated[OutboundMessage, Body()]) -> Response[MessageAccepted]:
-    return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, admin_service().enqueue(message))
+    return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, message_desk().enqueue(message))
+
+
+@app.get("/messages", summary="Search messages, newest first (by index: phone, or time with status and provider)",
+         responses=ERRORS)
+def search_messages(phone: Annotated[str | None, Query(max_length=32, description="any form; E.164 after")] = None,
+                    status: Annotated[MessageStatus | None, Query()] = None, provider: ProviderFilter = None,
+                    since: Since = None, until: Until = None, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
+    return message_desk().search(phone=phone, status=status, provider=provider, since=_utc(since), until=_utc(until),
+                                 limit=limit, cursor=cursor)
 
 
 @app.get("/messages/<id>", summary="A message's status and history", responses=ERRORS)
 def get_message(id: Annotated[str, Path(max_length=128)]) -> MessageView:  # noqa: A002 - the route's name
-    return admin_service().message(id)
+    return message_desk().get(id)
+
+
+@app.get("/inbound-messages", summary="SMS received that were not keywords, newest first", responses=ERRORS)
+def inbound_messages(since: Since = None, limit: Limit = 50, cursor: Cursor = None) -> InboundPage:
+    return inbox_desk().newest(since=_utc(since), limit=limit, cursor=cursor)
+
+
+# ---------------------------------------------------------------- dead letters
+
+@app.get("/dead-letters", summary="What is in the dead-letter queue, and why (left in the queue)", responses=ERRORS)
+def list_dead_letters(limit: Limit = 50) -> DeadLetterList:
+    return dead_letter_desk().list(limit)
+
+
+@app.post("/dead-letters/redrive", summary="Put dead letters back on the outbound queue, as they were",
+          responses=ERRORS)
+def redrive_dead_letters(request: Annotated[RedriveRequest, Body()]) -> Redriven:
+    if (request.ids is None) == (not request.all):
+        raise BadRequest("give either `ids` (a list) or `all`: true")
+    return dead_letter_desk().redrive(None if request.all else request.ids)
+
+
+@app.delete("/dead-letters/<id>", summary="Delete one dead letter", responses=ERRORS)
+def delete_dead_letter(id: Annotated[str, Path(max_length=100)]) -> Response[None]:  # noqa: A002 - the route's name
+    dead_letter_desk().delete(id)
+    return Response(HTTPStatus.NO_CONTENT)
+
+
+# ---------------------------------------------------------------- overview
+
+@app.get("/stats", summary="Messages by status over a range (default: the last 24 hours), over time, and balances",
+         responses=ERRORS)
+def stats(since: Since = None, until: Until = None, provider: ProviderFilter = None) -> TrafficStats:
+    return traffic_report().stats(since=_utc(since), until=_utc(until), provider=provider)
 
 
 # ---------------------------------------------------------------- providers
 
 @app.get("/providers", summary="List providers (secrets masked)")
 def list_providers() -> ProviderList:
-    return ProviderList(providers=admin_service().list_providers())
+    return ProviderList(providers=provider_admin().list())
+
+
+@app.get("/providers/summary", summary="Each provider's health: last send, balance, failures in the last hour")
+def providers_summary() -> list[ProviderSummary]:
+    return traffic_report().provider_summary()
+
+
+@app.post("/providers/validate", summary="Validate an unsaved provider document (its preset merged); stores nothing",
+          responses=ERRORS)
+def validate_provider(document: Annotated[dict[str, Any], Body()]) -> ValidationResult:
+    return provider_admin().validate(document)
+
+
+@app.post("/providers/preview", summary="The exact request an unsaved provider draft would send, and the text's "
+          "encoding", responses=ERRORS)
+def preview_draft(request: Annotated[DraftPreviewRequest, Body()]) -> DraftPreview:
+    draft = provider_admin().draft(request.provider, loc_prefix="body.provider")
+    return provider_probe().preview_draft(draft, request.message)
+
+
+@app.get("/presets", summary="The provider presets, with their sources and the fields each leaves to fill")
+def list_presets() -> list[PresetSummary]:
+    return catalog.preset_summaries()
+
+
+@app.get("/presets/<name>", summary="One preset and its document", responses=ERRORS)
+def get_preset(name: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]) -> PresetDetail:
+    return catalog.preset_detail(name)
+
+
+@app.get("/meta", summary="Placeholders, auth types, statuses and the provider schema, for forms")
+def meta() -> Meta:
+    return catalog.meta()
 
 
 @app.post("/providers", summary="Create a provider", responses={201: {"description": "created"}, 409: {
     "description": "exists already"}, **ERRORS})
 def create_provider(config: Annotated[ProviderDocument, Body()]) -> Response[dict[str, Any]]:
-    return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, admin_service().create_provider(config))
+    return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, provider_admin().create(config))
 
 
 @app.post("/providers/import-curl", summary="Draft a provider from a sample curl command", responses=ERRORS)
 def import_curl(command: Annotated[ImportCurlRequest, Body()]) -> ImportCurlResult:
-    return admin_service().import_curl(command)
+    return provider_admin().import_curl(command)
 
 
 @app.get("/providers/<provider>", summary="A provider (secrets masked)", responses=ERRORS)
 def get_provider(provider: ProviderId) -> dict[str, Any]:
-    return admin_service().provider(provider)
+    return provider_admin().get(provider)
 
 
 @app.put("/providers/<provider>", summary="Create or replace a provider; a secret given as the mask is kept",
          responses=ERRORS)
 def put_provider(provider: ProviderId, config: Annotated[ProviderDocument, Body()]) -> Response[dict[str, Any]]:
-    document, created = admin_service().replace_provider(provider, config)
+    document, created = provider_admin().replace(provider, config)
     return Response(HTTPStatus.CREATED if created else HTTPStatus.OK, content_types.APPLICATION_JSON, document)
 
 
 @app.delete("/providers/<provider>", summary="Delete a provider and its secrets", responses=ERRORS)
 def delete_provider(provider: ProviderId) -> Response[None]:
-    admin_service().delete_provider(provider)
+    provider_admin().delete(provider)
     return Response(HTTPStatus.NO_CONTENT)
 
 
 @app.post("/providers/<provider>/preview", summary="The exact HTTP request a message would be sent as",
           responses=ERRORS)
 def preview(provider: ProviderId, message: Annotated[OutboundMessage, Body()]) -> PreviewRequestView:
-    return admin_service().preview(provider, message)
+    return provider_probe().preview(provider, message)
 
 
 @app.post("/providers/<provider>/test", summary="Check the provider's credentials or connection", responses=ERRORS)
 def test_provider(provider: ProviderId) -> CheckResult:
-    return admin_service().check(provider)
+    return provider_probe().check(provider)
 
 
 @app.post("/providers/<provider>/test-send", summary="Send one message now and show the provider's answer",
           responses=ERRORS)
 def test_send(provider: ProviderId, message: Annotated[OutboundMessage, Body()]) -> TestSendResult:
-    return admin_service().test_send(provider, message)
+    return provider_probe().test_send(provider, message)
 
 
 # ---------------------------------------------------------------- consent
 
 @app.get("/consent/<provider>/<phone>", summary="A number's consent state and history", responses=ERRORS)
 def get_consent(provider: ProviderId, phone: Annotated[str, Path(max_length=32)]) -> ConsentView:
-    return admin_service().consent(provider, phone)
+    return consent_desk().get(provider, phone)
 
 
 @app.put("/consent/<provider>/<phone>", summary="Opt a number in or out", responses=ERRORS)
 def put_consent(provider: ProviderId, phone: Annotated[str, Path(max_length=32)],
                 update: Annotated[ConsentUpdate, Body()]) -> ConsentView:
-    return admin_service().set_consent(provider, phone, update.state)
+    return consent_desk().set(provider, phone, update.state, update.reason)
 
 
 # ---------------------------------------------------------------- OpenAPI
@@ -169,6 +275,11 @@ def _not_found(error: LookupError) -> Response:
     return _error(HTTPStatus.NOT_FOUND, str(error))
 
 
+@app.exception_handler(Invalid)
+def _invalid_document(error: Invalid) -> Response:
+    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(error), error.errors)
+
+
 @app.exception_handler(BadRequest)
 def _bad_request(error: BadRequest) -> Response:
     return _error(HTTPStatus.BAD_REQUEST, str(error))
@@ -189,6 +300,11 @@ def _unexpected(error: Exception) -> Response:
 @app.not_found
 def _no_route(error: NotFoundError) -> Response:
     return _error(HTTPStatus.NOT_FOUND, f"no route {app.current_event.http_method} {app.current_event.path}")
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A query's time; one written without an offset is read as UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

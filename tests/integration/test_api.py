@@ -147,9 +147,9 @@ def test_given_a_provider_when_got_edited_and_put_back_with_the_mask_then_the_st
 
     assert answer.status == 200
     assert answer.json()["name"] == "ACME renamed"
-    from smsbridge.wiring import admin_service
+    from smsbridge.wiring import admin_providers
 
-    stored = admin_service()._providers.get("acme")  # the secret kept, as the send path will read it
+    stored = admin_providers().get("acme")  # the secret kept, as the send path will read it
     assert stored.auth.token.get_secret_value() == SECRET_TOKEN
 
 
@@ -160,9 +160,9 @@ def test_given_a_new_secret_when_put_then_it_replaces_the_stored_one(with_acme: 
 
     assert answer.status == 200
     assert "new-token-777" not in answer.text
-    from smsbridge.wiring import admin_service
+    from smsbridge.wiring import admin_providers
 
-    assert admin_service()._providers.get("acme").auth.token.get_secret_value() == "new-token-777"
+    assert admin_providers().get("acme").auth.token.get_secret_value() == "new-token-777"
 
 
 def test_given_the_mask_for_a_secret_never_stored_when_put_then_400(api: Api) -> None:
@@ -405,9 +405,9 @@ def test_given_save_when_a_curl_is_imported_then_the_provider_is_stored_with_its
     answer = api.call("POST", "/providers/import-curl", {"curl": command, "id": "example", "save": True})
 
     assert answer.json()["saved"] is True
-    from smsbridge.wiring import admin_service
+    from smsbridge.wiring import admin_providers
 
-    stored = admin_service()._providers.get("example")
+    stored = admin_providers().get("example")
     assert stored.auth.token.get_secret_value() == "live-SECRET"
     assert stored.request.body == {"to": "{{to}}", "message": "{{text}}"}
 
@@ -425,9 +425,9 @@ def test_given_credentials_in_a_form_body_when_imported_and_saved_then_they_live
         ["api_key", "{{secrets.api_key}}"], ["api_secret", "{{secrets.api_secret}}"], ["to", "{{to_digits}}"],
         ["from", "{{sender}}"], ["text", "{{text}}"]]
     assert "SECRET" not in answer.text
-    from smsbridge.wiring import admin_service
+    from smsbridge.wiring import admin_providers
 
-    store = admin_service()._providers
+    store = admin_providers()
     row = store._table.get_item(Key={"id": "vonage-form"})["Item"]
     assert "SECRET" not in json.dumps(row, default=str)
     assert {name: value.get_secret_value() for name, value in store.get("vonage-form").secrets.items()} == {

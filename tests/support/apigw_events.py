@@ -70,7 +70,8 @@ class AdminApi:
     stack: Any  # tests.support.stack.Stack
 
     def call(self, method: str, path: str, body: Any = None, *, raw: str | None = None,
-             base64_body: bool = False, content_type: str = "application/json") -> Answer:
+             base64_body: bool = False, content_type: str = "application/json",
+             query: dict[str, str | list[str]] | None = None) -> Answer:
         import api_handler
 
         text = raw if raw is not None else (json.dumps(body) if body is not None else None)
@@ -80,7 +81,10 @@ class AdminApi:
             "resource": path, "path": path, "httpMethod": method,
             "headers": {"Content-Type": content_type, "Host": "api.example.com"},
             "multiValueHeaders": {"Content-Type": [content_type], "Host": ["api.example.com"]},
-            "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
+            "queryStringParameters": {k: (v[-1] if isinstance(v, list) else v) for k, v in query.items()} if query else None,
+            "multiValueQueryStringParameters": ({k: (v if isinstance(v, list) else [v]) for k, v in query.items()}
+                                                if query else None),
+            "pathParameters": None,
             "stageVariables": None,
             "requestContext": {"stage": "dev", "requestId": "req-1", "httpMethod": method, "path": f"/dev{path}",
                                "resourcePath": path, "identity": {"sourceIp": "127.0.0.1"}},

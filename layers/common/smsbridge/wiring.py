@@ -91,16 +91,74 @@ def inbound_service():
                           events=InboundEvents(settings.event_bus_name))
 
 
+# ---------------------------------------------------------------- the admin API's use cases
+
 @lru_cache(maxsize=1)
-def admin_service():
-    from smsbridge.adapters.http import ProviderTransport
-    from smsbridge.adapters.provider_client import ProviderClient
+def admin_providers():
     from smsbridge.adapters.store import ProviderStore
-    from smsbridge.services.admin import AdminService
 
     settings = get_settings()
     # No read cache for the API: a GET right after a PUT, maybe on another instance, shows the change.
-    providers = ProviderStore(settings.providers_table, settings.secret_prefix, cache_s=0.0)
-    transport = ProviderTransport(local_runtime=settings.local_runtime, pool_size=4)
-    return AdminService(providers=providers, messages=message_store(), consent=consent_ledger(),
-                        queue=outbound_queue(), client=ProviderClient(transport), local_runtime=settings.local_runtime)
+    return ProviderStore(settings.providers_table, settings.secret_prefix, cache_s=0.0)
+
+
+@lru_cache(maxsize=1)
+def provider_admin():
+    from smsbridge.services.providers import ProviderAdmin
+
+    return ProviderAdmin(providers=admin_providers(), local_runtime=get_settings().local_runtime)
+
+
+@lru_cache(maxsize=1)
+def provider_probe():
+    from smsbridge.adapters.http import ProviderTransport
+    from smsbridge.adapters.provider_client import ProviderClient
+    from smsbridge.services.probe import ProviderProbe
+
+    transport = ProviderTransport(local_runtime=get_settings().local_runtime, pool_size=4)
+    return ProviderProbe(providers=admin_providers(), messages=message_store(), consent=consent_ledger(),
+                         client=ProviderClient(transport))
+
+
+@lru_cache(maxsize=1)
+def message_desk():
+    from smsbridge.services.messages import MessageDesk
+
+    return MessageDesk(providers=admin_providers(), messages=message_store(), search=message_store(),
+                       queue=outbound_queue(), retention_days=get_settings().message_retention_days)
+
+
+@lru_cache(maxsize=1)
+def consent_desk():
+    from smsbridge.services.consent import ConsentDesk
+
+    return ConsentDesk(providers=admin_providers(), consent=consent_ledger())
+
+
+@lru_cache(maxsize=1)
+def inbox_desk():
+    from smsbridge.adapters.inbound_messages import InboundMessageStore
+    from smsbridge.services.inbox import InboxDesk
+
+    settings = get_settings()
+    return InboxDesk(inbox=InboundMessageStore(settings.inbound_table, retention_days=settings.message_retention_days),
+                     retention_days=settings.message_retention_days)
+
+
+@lru_cache(maxsize=1)
+def dead_letter_desk():
+    from smsbridge.adapters.dead_letters import DeadLetterBox
+    from smsbridge.services.dead_letters import DeadLetterDesk
+
+    settings = get_settings()
+    return DeadLetterDesk(letters=DeadLetterBox(settings.dead_letter_queue_url, settings.outbound_queue_url))
+
+
+@lru_cache(maxsize=1)
+def traffic_report():
+    from smsbridge.adapters.balance_store import BalanceStore
+    from smsbridge.services.stats import TrafficReport
+
+    settings = get_settings()
+    return TrafficReport(providers=admin_providers(), messages=message_store(),
+                         balances=BalanceStore(settings.balance_table), retention_days=settings.message_retention_days)

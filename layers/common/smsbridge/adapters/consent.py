@@ -121,12 +121,12 @@ class ConsentLedger:
             return False
 
     def set(self, provider_id: str, phone: str, state: ConsentState | str, source: str = "api", *,
-            now: datetime | None = None) -> dict[str, Any] | None:
+            now: datetime | None = None, reason: str | None = None) -> dict[str, Any] | None:
         """An operator's decision (the admin API), timed now: it wins over every earlier event.
-        Returns the current record afterwards."""
+        The operator's `reason` is kept as the event's text. Returns the current record afterwards."""
         now = now or datetime.now(UTC)
         self.apply(ConsentEvent(provider=provider_id, phone=phone, state=ConsentState(state), event_at=now,
-                                source=source), now=now)
+                                source=source, text=reason), now=now)
         return self.get(provider_id, phone)
 
     def history(self, provider_id: str, phone: str) -> list[dict[str, Any]]:

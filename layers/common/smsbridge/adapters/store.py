@@ -12,6 +12,8 @@ import boto3
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
+from smsbridge.adapters.time_index import Page, TimeIndex
+from smsbridge.core import time_index
 from smsbridge.core.secrets import join_secrets, provider_secrets, split_secrets
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.status import StatusChange
@@ -133,6 +135,8 @@ class MessageStore:
     def __init__(self, table_name: str, *, retention_days: int = 90, dynamodb=None):
         self._table = (dynamodb or boto3.resource("dynamodb")).Table(table_name)
         self._retention = timedelta(days=retention_days)
+        self.by_time = TimeIndex(self._table, BY_TIME_INDEX, SEARCH_PARTITION, SEARCH_SORT)
+        self.by_phone = TimeIndex(self._table, BY_PHONE_INDEX, "to", SEARCH_SORT)
 
     def create(self, message_id: str, change: StatusChange, **fields: Any) -> bool:
         """Create the message's item with its first status, unless it exists already (the API
@@ -141,6 +145,8 @@ class MessageStore:
         item = {"id": message_id, "status": change.status.value, "created_at": change.at, "updated_at": change.at,
                 "history": [change.model_dump(mode="json", exclude_none=True)],
                 "ttl": int((at + self._retention).timestamp()),
+                SEARCH_PARTITION: time_index.partition_key(message_id, change.at),
+                SEARCH_SORT: time_index.sort_key(message_id, change.at),
                 **{k: v for k, v in fields.items() if v is not None}}
         try:
             self._table.put_item(Item=_dynamo(item), ConditionExpression="attribute_not_exists(id)")
@@ -165,10 +171,15 @@ class MessageStore:
         was applied."""
         entry = change.model_dump(mode="json", exclude_none=True)
         at = datetime.fromisoformat(change.at)
-        names = {"#h": "history", "#s": "status", "#t": "ttl", "#u": "updated_at"}
+        names = {"#h": "history", "#s": "status", "#t": "ttl", "#u": "updated_at", "#c": "created_at",
+                 "#sp": SEARCH_PARTITION, "#sk": SEARCH_SORT}
         values: dict[str, Any] = {":h": [entry], ":empty": [], ":s": change.status.value,
-                                  ":t": int((at + self._retention).timestamp()), ":u": change.at}
-        sets = ["#h = list_append(if_not_exists(#h, :empty), :h)", "#s = :s", "#t = :t", "#u = :u"]
+                                  ":t": int((at + self._retention).timestamp()), ":u": change.at,
+                                  ":sp": time_index.partition_key(message_id, change.at),
+                                  ":sk": time_index.sort_key(message_id, change.at)}
+        # A message first seen here (a rejected body, read by the send path) is searchable all the same.
+        sets = ["#h = list_append(if_not_exists(#h, :empty), :h)", "#s = :s", "#t = :t", "#u = :u",
+                "#c = if_not_exists(#c, :u)", "#sp = if_not_exists(#sp, :sp)", "#sk = if_not_exists(#sk, :sk)"]
         for i, (name, value) in enumerate(fields.items()):
             if value is None:
                 continue
@@ -203,6 +214,42 @@ class MessageStore:
                                  ExpressionAttributeValues={":r": provider_ref(provider_id, provider_message_id)})
         items = page.get("Items", [])
         return items[0]["id"] if items else None
+
+
+    def newest(self, *, since: str, before: str, limit: int, phone: str | None = None,
+               statuses: list[str] | None = None, provider: str | None = None) -> Page:
+        """Messages created in [since, before) matching the filters, newest first, by Query on the
+        phone index (with a phone) or the month-sharded time index (without)."""
+        where = _filters(statuses, provider)
+        if phone is not None:
+            return self.by_phone.newest([[phone]], since, before, limit, where=where)
+        months = time_index.months_newest_first(datetime.fromisoformat(since), time_index.time_of(before))
+        return self.by_time.newest([time_index.month_partitions(m) for m in months], since, before, limit,
+                                   where=where)
+
+    def created_between(self, since: str, before: str, *, provider: str | None = None,
+                        max_items: int) -> list[dict[str, Any]]:
+        """The index view (status, provider, created_at) of every message created in [since, before), for counting."""
+        months = time_index.months_newest_first(datetime.fromisoformat(since), time_index.time_of(before))
+        return [_plain(item) for item in self.by_time.each(
+            [time_index.month_partitions(m) for m in months], since, before, where=_filters(None, provider),
+            attributes=("status", "provider", "created_at"), max_items=max_items)]
+
+
+# The messages table's search indexes (template.yaml): a month shard or the phone number, then `time#id`.
+BY_TIME_INDEX = "by-time"
+BY_PHONE_INDEX = "by-phone"
+SEARCH_PARTITION = "month_shard"
+SEARCH_SORT = "created_key"
+
+
+def _filters(statuses: list[str] | None, provider: str | None):
+    where = None
+    if statuses:
+        where = Attr("status").is_in(statuses)
+    if provider:
+        where = Attr("provider").eq(provider) if where is None else where & Attr("provider").eq(provider)
+    return where
 
 
 def provider_ref(provider_id: str, provider_message_id: str) -> str:

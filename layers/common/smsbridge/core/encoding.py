@@ -78,3 +78,8 @@ def _segments(text: str, units: int, single: int, per_part: int,
             room = per_part
         room -= cost
     return parts
+
+
+def ucs2_characters(text: str) -> list[str]:
+    """The characters that make `text` UCS-2 (outside both GSM 03.38 tables), each once, in order."""
+    return list(dict.fromkeys(_NOT_GSM7.findall(text)))

@@ -62,3 +62,11 @@ def merge_over(base: Any, override: Any, path: tuple[str, ...] = ()) -> Any:
             merged[key] = merge_over(base[key], value, (*path, key)) if key in base else deepcopy(value)
         return merged
     return deepcopy(override)
+
+
+def preset_documentation(name: str) -> dict[str, Any]:
+    """The preset's documentation keys (`_source`, `_replace`, `_secrets`...), without the underscore."""
+    if not isinstance(name, str) or name not in available_presets():
+        raise UnknownPreset(f"unknown preset {name!r}; available presets: {', '.join(available_presets())}")
+    document = json.loads((_PRESETS / f"{name}{_SUFFIX}").read_text(encoding="utf-8"))
+    return {key[1:]: value for key, value in document.items() if key.startswith("_")}

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from smsbridge.core.consent import ConsentState
+from smsbridge.models.message import OutboundMessage
 from smsbridge.models.status import MessageStatus, StatusChange
 
 
@@ -91,6 +92,7 @@ class ConsentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     state: ConsentState
+    reason: str | None = Field(default=None, max_length=500, description="why (kept in the consent history)")
 
 
 class ConsentView(BaseModel):
@@ -99,3 +101,154 @@ class ConsentView(BaseModel):
     state: ConsentState | None = Field(description="null when the number never opted in or out")
     record: dict[str, Any] | None = Field(default=None, description="the current consent record as stored")
     history: list[dict[str, Any]] = Field(default_factory=list, description="consent events, as the ledger keeps them")
+
+
+# ---------------------------------------------------------------- the console's routes (issue 10)
+
+class ValidationResult(BaseModel):
+    valid: bool
+    errors: list[dict[str, Any]] = Field(default_factory=list,
+                                         description="per field: `loc` (as POST /providers would answer) and `msg`")
+
+
+class TextEncodingView(BaseModel):
+    is_unicode: bool
+    segments: int
+    units: int = Field(description="septets (GSM-7) or UTF-16 code units (UCS-2)")
+    ucs2_characters: list[str] = Field(description="the characters that make the text UCS-2, each once")
+
+
+class DraftPreview(PreviewRequestView):
+    encoding: TextEncodingView
+
+
+class DraftPreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: dict[str, Any] = Field(description="a provider document, unsaved; its preset is merged")
+    message: OutboundMessage = Field(description="an outbound message (SPEC 2)")
+
+
+class MessageSummary(BaseModel):
+    id: str
+    status: MessageStatus
+    to: str | None = None
+    provider: str | None = None
+    type: str | None = None
+    segments: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class MessagePage(BaseModel):
+    items: list[MessageSummary] = Field(description="newest first")
+    cursor: str | None = Field(description="pass it back for the next page; null at the end")
+
+
+class InboundView(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    provider: str | None = None
+    from_: str | None = Field(default=None, alias="from", serialization_alias="from")
+    to: str | None = None
+    text: str | None = None
+    sent_at: str | None = None
+    received_at: str | None = None
+
+
+class InboundPage(BaseModel):
+    items: list[InboundView] = Field(description="newest first")
+    cursor: str | None = Field(description="pass it back for the next page; null at the end")
+
+
+class DeadLetterView(BaseModel):
+    id: str = Field(description="what DELETE /dead-letters/{id} and redrive take")
+    body: str = Field(description="the body as it reached the dead-letter queue (cut at 4,096 characters)")
+    body_truncated: bool = False
+    reason: str | None = Field(default=None, description="why it is there; null when SQS moved it (received too often)")
+    message_id: str | None = None
+    sent_at: str | None = Field(default=None, description="when it reached the dead-letter queue")
+
+
+class DeadLetterList(BaseModel):
+    items: list[DeadLetterView] = Field(description="newest first")
+
+
+class RedriveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+    all: bool = False
+
+
+class Redriven(BaseModel):
+    redriven: int
+
+
+class SeriesPoint(BaseModel):
+    at: str
+    provider: str
+    sent: int = Field(description="sent or delivered")
+    failed: int = Field(description="failed, expired or rejected")
+    blocked: int
+
+
+class BalanceView(BaseModel):
+    provider: str
+    balance: float | None = None
+    minimum: float | None = None
+    checked_at: str | None = None
+    state: str
+
+
+class TrafficStats(BaseModel):
+    since: str
+    until: str
+    bucket_s: int
+    counts: dict[str, int] = Field(description="messages created in the range, by current status (every status)")
+    series: list[SeriesPoint] = Field(description="per bucket (by creation time) and provider")
+    balances: list[BalanceView]
+    complete: bool = Field(description="false when the range held more messages than one answer counts")
+
+
+class LastSend(BaseModel):
+    status: MessageStatus
+    at: str | None = None
+
+
+class ProviderSummary(BaseModel):
+    id: str
+    name: str | None = None
+    enabled: bool
+    default: bool
+    preset: str | None = None
+    last_send: LastSend | None = None
+    balance: BalanceView | None = None
+    errors_last_hour: int = Field(description="messages of this provider created in the last hour that failed")
+
+
+class PresetSummary(BaseModel):
+    name: str
+    title: str
+    sources: list[str] = Field(description="the provider's pages the preset follows")
+    needs: list[str] = Field(description="the fields still to fill (secrets, sample values to replace)")
+    hints: dict[str, str] = Field(default_factory=dict, description="per field of `needs`, what to put there")
+
+
+class PresetDetail(PresetSummary):
+    document: dict[str, Any] = Field(description="the preset as it is merged under a provider document")
+
+
+class PlaceholderView(BaseModel):
+    name: str
+    aliases: list[str]
+    description: str
+
+
+class Meta(BaseModel):
+    placeholders: list[PlaceholderView]
+    auth_types: dict[str, dict[str, Any]] = Field(description="auth `type` to its JSON Schema")
+    inbound_auth_types: dict[str, dict[str, Any]] = Field(description="inbound.auth `type` to its JSON Schema")
+    statuses: list[str]
+    provider_schema: dict[str, Any]

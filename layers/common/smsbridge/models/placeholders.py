@@ -126,3 +126,25 @@ def check_placeholders(templates: Iterable[str], *, allowed: Collection[str] | N
         raise ValueError(f"{prefix}{', '.join(sorted(bad_choices))}: a choice {{{{NAME?a:b}}}} works on a "
                          "message placeholder such as {{is_unicode}}")
     return found
+
+
+# What each placeholder gives (the admin API's `GET /meta` shows these; a test checks every name has one).
+DESCRIPTIONS = {
+    "to": "the recipient in E.164, with the +",
+    "to_digits": "the recipient in E.164 without the +",
+    "text": "the message text",
+    "id": "the message id (the caller's, or the one generated)",
+    "sender": "the sender: alphanumeric, or a number or short code",
+    "type": "NOTIFICATION or MARKETING",
+    "is_unicode": "true when the text needs UCS-2; {{is_unicode?a:b}} chooses between two values",
+    "segments": "the number of SMS parts the text takes",
+    "credits": "the same as {{segments}}",
+    "template_id": "the message's template_id",
+    "template_variables": "the message's template_variables (a JSON value)",
+    "campaign_id": "the message's campaign_id",
+    "now_iso": "the time of sending, ISO-8601 UTC",
+    "now_unix": "the time of sending, Unix seconds",
+    "uuid": "a fresh random UUID",
+    "vars.NAME": "the message's vars.NAME; any other $$NAME is read as this",
+    "secrets.NAME": "the provider's named secret NAME (kept in Secrets Manager, masked in every answer)",
+}

@@ -56,7 +56,8 @@ class ConsentBook(ConsentReader, Protocol):
     """ConsentReader plus what the admin API reads and sets."""
 
     def get(self, provider_id: str, phone: str) -> dict[str, Any] | None: ...
-    def set(self, provider_id: str, phone: str, state: ConsentState | str, source: str = "api") -> Any: ...
+    def set(self, provider_id: str, phone: str, state: ConsentState | str, source: str = "api", *,
+            reason: str | None = None) -> Any: ...
     def history(self, provider_id: str, phone: str) -> list[dict[str, Any]]: ...
 
 
@@ -88,3 +89,31 @@ class BalanceRecords(Protocol):
 
 class Mailer(Protocol):
     def send(self, recipients: list[str], subject: str, text: str) -> str: ...
+
+
+class IndexPage(Protocol):
+    items: list[dict[str, Any]]
+    before: str | None  # the key the next page starts strictly before; None at the end
+
+
+class MessageSearch(Protocol):
+    """Messages newest first and in bulk, by Query on the messages table's indexes (`adapters.store.MessageStore`)."""
+
+    def newest(self, *, since: str, before: str, limit: int, phone: str | None = None,
+               statuses: list[str] | None = None, provider: str | None = None) -> IndexPage: ...
+    def created_between(self, since: str, before: str, *, provider: str | None = None,
+                        max_items: int) -> list[dict[str, Any]]: ...
+
+
+class InboundList(Protocol):
+    """Inbound messages newest first (`adapters.inbound_messages.InboundMessageStore`)."""
+
+    def newest(self, *, since: str, before: str, limit: int) -> IndexPage: ...
+
+
+class DeadLetterStore(Protocol):
+    """The dead-letter queue (`adapters.dead_letters.DeadLetterBox`)."""
+
+    def peek(self, limit: int) -> list[Any]: ...
+    def redrive(self, wanted: set[str] | None) -> int: ...
+    def delete(self, letter_id: str) -> bool: ...

@@ -1,0 +1,87 @@
+"""Messages through the admin API: queue one, read one with its history, search them newest first."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from smsbridge.adapters.store import ProviderNotFound
+from smsbridge.clock import iso_utc, utc_now
+from smsbridge.core import time_index
+from smsbridge.errors import BadRequest, NotFound
+from smsbridge.models.api import MessageAccepted, MessagePage, MessageSummary, MessageView
+from smsbridge.models.message import OutboundMessage, to_e164
+from smsbridge.models.provider import ProviderConfig
+from smsbridge.models.status import MessageStatus, StatusChange
+from smsbridge.observability import logger
+from smsbridge.services.ports import MessageLog, MessageSearch, ProviderSource, Queue
+from smsbridge.services.send import record_queued
+
+
+class MessageDesk:
+    def __init__(self, *, providers: ProviderSource, messages: MessageLog, search: MessageSearch, queue: Queue,
+                 retention_days: int = 90, clock: Callable[[], datetime] = utc_now):
+        self._providers = providers
+        self._messages = messages
+        self._search = search
+        self._queue = queue
+        self._retention = timedelta(days=retention_days)
+        self._clock = clock
+
+    def enqueue(self, message: OutboundMessage) -> MessageAccepted:
+        """Record the message as `queued` and put it on the outbound queue; the caller's id makes it idempotent."""
+        provider = self._provider_of(message)
+        message = message.model_copy(update={"provider": provider.id})
+        if not record_queued(self._messages, message, provider, self._clock()):
+            existing = self._messages.get(message.id) or {}
+            if existing.get("status") != MessageStatus.QUEUED.value or existing.get("attempts"):
+                # A repeat of a message already under way or done: the id is the idempotency key.
+                logger.info("message id already known, not queued again", message_id=message.id)
+                return MessageAccepted(id=message.id)
+        # Queued twice at worst (a retried POST): the send function's claim sends it once.
+        self._queue.enqueue(message)
+        return MessageAccepted(id=message.id)
+
+    def get(self, message_id: str) -> MessageView:
+        item = self._messages.get(message_id)
+        if item is None:
+            raise NotFound(f"no message {message_id!r}")
+        fields = {name: item.get(name) for name in MessageView.model_fields if name != "history"}
+        return MessageView(**fields, history=[StatusChange.model_validate(h) for h in item.get("history", [])])
+
+    def search(self, *, phone: str | None = None, status: MessageStatus | None = None, provider: str | None = None,
+               since: datetime | None = None, until: datetime | None = None, limit: int = 50,
+               cursor: str | None = None) -> MessagePage:
+        """Messages created in [since, until] matching every filter given, newest first; `cursor`
+        continues a previous page. Without `since`, as far back as messages are kept."""
+        number = e164(phone) if phone else None
+        scope = "|".join([number or "", status.value if status else "", provider or "",
+                          iso_utc(since) if since else "", iso_utc(until) if until else ""])
+        end = until or self._clock()
+        start = since or end - self._retention
+        if start > end:
+            raise BadRequest("since: it is after until")
+        try:
+            before = (time_index.decode_cursor(cursor, scope) if cursor
+                      else time_index.upper_bound(iso_utc(end)))
+        except time_index.BadCursor as exc:
+            raise BadRequest(str(exc)) from None
+        page = self._search.newest(since=time_index.lower_bound(iso_utc(start)), before=before, limit=limit,
+                                   phone=number, statuses=[status.value] if status else None, provider=provider)
+        items = [MessageSummary.model_validate({name: item.get(name) for name in MessageSummary.model_fields})
+                 for item in page.items]
+        return MessagePage(items=items,
+                           cursor=time_index.encode_cursor(page.before, scope) if page.before else None)
+
+    def _provider_of(self, message: OutboundMessage) -> ProviderConfig:
+        try:
+            return self._providers.get(message.provider) if message.provider else self._providers.default()
+        except ProviderNotFound as exc:
+            raise BadRequest(f"provider: {exc}") from None
+
+
+def e164(phone: str) -> str:
+    """The number in E.164, or BadRequest naming the parameter."""
+    try:
+        return to_e164(phone)
+    except ValueError as exc:
+        raise BadRequest(f"phone: {exc}") from None
