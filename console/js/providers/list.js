@@ -1,0 +1,54 @@
+// The providers list (GET /providers/summary): enabled, default, last send, balance, errors in the last hour.
+
+import { api } from "../api.js";
+import { h, fill, apiMessage } from "./dom.js";
+import { ago } from "./draft.js";
+
+export async function renderList(root, { onCreate }) {
+  const status = h("p", { class: "pv-status", "aria-live": "polite" }, "Loading providers…");
+  const table = h("div", { class: "pv-list" });
+  fill(root, h("div", { class: "pv-screen" },
+    h("div", { class: "pv-title-row" }, h("h1", {}, "Providers"),
+      h("button", { type: "button", class: "pv-primary", onclick: onCreate }, "New provider")),
+    status, table));
+  const answer = await api("GET", "/providers/summary");
+  if (!answer.ok) {
+    status.textContent = `Could not load the providers (${apiMessage(answer)}).`;
+    status.classList.add("pv-bad");
+    return;
+  }
+  const providers = Array.isArray(answer.json) ? answer.json : [];
+  status.textContent = providers.length ? `${providers.length} provider${providers.length === 1 ? "" : "s"}.` : "No provider yet: create one.";
+  if (!providers.length) return;
+  const now = new Date();
+  fill(table, h("table", { class: "pv-table" },
+    h("caption", { class: "pv-visually-hidden" }, "Providers"),
+    h("thead", {}, h("tr", {}, ["Provider", "Enabled", "Default", "Last send", "Balance", "Errors (1 h)"].map((name) => h("th", { scope: "col" }, name)))),
+    h("tbody", {}, providers.map((provider) => h("tr", { dataset: { provider: provider.id } }, cells(
+      h("td", { "data-label": "Provider" }, h("a", { href: `#/providers/${encodeURIComponent(provider.id)}` }, provider.name || provider.id),
+        provider.name ? h("span", { class: "pv-muted" }, ` ${provider.id}`) : null,
+        provider.preset ? h("span", { class: "pv-tag" }, provider.preset) : null),
+      h("td", { "data-label": "Enabled" }, provider.enabled ? "yes" : h("span", { class: "pv-bad" }, "no")),
+      h("td", { "data-label": "Default" }, provider.default ? "default" : ""),
+      h("td", { "data-label": "Last send" }, provider.last_send
+        ? [h("span", { class: `pv-state pv-state-${provider.last_send.status}` }, provider.last_send.status), " ",
+          h("time", { datetime: provider.last_send.at, title: provider.last_send.at }, ago(provider.last_send.at, now))]
+        : h("span", { class: "pv-muted" }, "never")),
+      h("td", { "data-label": "Balance" }, balanceCell(provider.balance, now)),
+      h("td", { "data-label": "Errors (1 h)", class: provider.errors_last_hour ? "pv-bad" : "" }, String(provider.errors_last_hour ?? 0))))))));
+}
+
+// Each cell's content in one element: on narrow screens a cell is a two-column grid (label, value).
+function cells(...tds) {
+  for (const td of tds) td.replaceChildren(h("div", {}, ...td.childNodes));
+  return tds;
+}
+
+function balanceCell(balance, now) {
+  if (!balance) return h("span", { class: "pv-muted" }, "not checked");
+  const low = balance.state && balance.state !== "ok";
+  return [h("span", { class: low ? "pv-bad" : "" }, balance.balance === null || balance.balance === undefined ? "?" : String(balance.balance)),
+    balance.minimum !== null && balance.minimum !== undefined ? h("span", { class: "pv-muted" }, ` (min ${balance.minimum})`) : null,
+    balance.state ? [" ", h("span", { class: `pv-state pv-state-${balance.state}` }, balance.state)] : null,
+    balance.checked_at ? [" ", h("time", { datetime: balance.checked_at, title: balance.checked_at }, ago(balance.checked_at, now))] : null];
+}
