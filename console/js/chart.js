@@ -66,7 +66,8 @@ export function lineChart({ points, series, title, width = 640, height = 220, fo
     if (coordinates.length > 1) group.append(node('polyline', { points: coordinates.join(' '), fill: 'none' }));
     for (const [i, point] of points.entries()) {
       const value = Number(point[name]) || 0;
-      if (value === 0 && coordinates.length > 1) continue; // dots only where something happened
+      // Dots only where something happened, and only while they stay apart (the table has every value).
+      if ((value === 0 || points.length > 60) && coordinates.length > 1) continue;
       const dot = node('circle', { cx: x(times[i]), cy: y(value), r: 3 });
       dot.append(node('title', {}, `${name} ${value} at ${formatTime(new Date(times[i]))}`));
       group.append(dot);

@@ -81,11 +81,13 @@ export function showFieldErrors(form, result) {
       continue;
     }
     control.setAttribute('aria-invalid', 'true');
-    const message = document.getElementById(`${control.id}-error`);
-    if (message) {
-      message.hidden = false;
-      message.textContent = message.textContent ? `${message.textContent} ${error.msg}` : error.msg;
+    const message = control.id ? document.getElementById(`${control.id}-error`) : null;
+    if (!message) {
+      unmatched.push(error); // a control without a message of its own (a radio group): said beside the form
+      continue;
     }
+    message.hidden = false;
+    message.textContent = message.textContent ? `${message.textContent} ${error.msg}` : error.msg;
     first ??= control;
   }
   first?.focus();
@@ -150,8 +152,11 @@ export function confirmAction({ title, details = [], action, danger = false }) {
     confirm.addEventListener('click', () => { answer = true; dialog.close(); });
     dialog.addEventListener('close', () => {
       dialog.remove();
-      if (opener instanceof HTMLElement) opener.focus();
       resolve(answer);
+      // Back to the button that opened it, once its action has finished and enabled it again.
+      setTimeout(() => {
+        if (opener instanceof HTMLElement && opener.isConnected && !opener.disabled) opener.focus();
+      }, 0);
     });
     document.body.append(dialog);
     dialog.showModal();

@@ -94,6 +94,7 @@ function changeForm(provider, phone, state, container) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const values = formValues(form);
+    for (const old of form.querySelectorAll('p.problem')) old.remove();
     const result = await api('PUT', `/consent/${segment(provider)}/${segment(phone)}`, values);
     const unmatched = showFieldErrors(form, result);
     if (!result.ok) {

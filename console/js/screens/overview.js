@@ -12,10 +12,15 @@ const MAX_FILLED_BUCKETS = 1000;
 export async function render(root, params) {
   const hours = PERIODS.some(([value]) => value === params.query.get('hours')) ? params.query.get('hours') : '24';
   const period = select('hours', PERIODS, hours);
-  period.addEventListener('change', () => { location.hash = `#/overview?hours=${period.value}`; });
   const body = h('div', { class: 'overview-body', 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Counting…'));
+  // Read again in place (the focus stays on the list, as keyboard users step through it), and
+  // kept in the address without a new navigation.
+  period.addEventListener('change', () => {
+    history.replaceState(null, '', `#/overview?hours=${period.value}`);
+    load(body, period.value);
+  });
   root.replaceChildren(
-    screenHeading('Overview', h('div', { class: 'inline-field' }, field('Period', period)), actionButton('Refresh', () => load(body, hours))),
+    screenHeading('Overview', h('div', { class: 'inline-field' }, field('Period', period)), actionButton('Refresh', () => load(body, period.value))),
     body);
   await load(body, hours);
 }
@@ -23,10 +28,13 @@ export async function render(root, params) {
 async function load(container, hours) {
   const until = new Date();
   const since = new Date(until.getTime() - Number(hours) * 3600 * 1000);
+  const ticket = String(Number(container.dataset.ticket ?? 0) + 1);
+  container.dataset.ticket = ticket;
   const [result, known] = await Promise.all([
     api('GET', withQuery('/stats', { since: since.toISOString(), until: until.toISOString() })),
     statuses(),
   ]);
+  if (container.dataset.ticket !== ticket) return; // a newer period was asked for meanwhile
   if (!result.ok) {
     container.replaceChildren(h('p', { class: 'problem' }, result.json?.message ?? 'The statistics could not be read.'));
     return;
