@@ -138,7 +138,10 @@ def rest_event(request: Request, route: Route, path_parameters: dict[str, str], 
                 "principalOrgId": None, "sourceIp": source_ip, "user": None,
                 "userAgent": request.headers.get("User-Agent"), "userArn": None,
             },
-            "path": f"/{trigger.stage}{request.path}",
+            # The path as the client called it, as API Gateway gives it: with the stage on an
+            # execute-api host, without it here, where routes are served at the root. Powertools
+            # builds the Swagger page's server URL from it ("Try it out" called /dev/... here).
+            "path": request.path,
             "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
             "requestId": request_id,
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),

@@ -74,7 +74,7 @@ def test_a_get_becomes_a_rest_proxy_event(gateway: Gateway) -> None:
     assert event["body"] is None and event["isBase64Encoded"] is False
     context = event["requestContext"]
     assert (context["stage"], context["path"], context["resourcePath"], context["httpMethod"]) == (
-        "v1", "/v1/items/a b", "/items/{id}", "GET")
+        "v1", "/items/a b", "/items/{id}", "GET")  # served at the root locally: no stage in the path
     assert context["identity"]["sourceIp"] == "127.0.0.1"
     assert context["requestId"]
 

@@ -44,5 +44,4 @@ class InboundMessageStore:
 
     def newest(self, *, since: str, before: str, limit: int) -> Page:
         """Messages received in [since, before), newest first (Query on the time index)."""
-        months = time_index.months_newest_first(time_index.time_of(since), time_index.time_of(before))
-        return self.by_time.newest([time_index.month_partitions(m) for m in months], since, before, limit)
+        return self.by_time.newest(time_index.month_windows(since, before), since, before, limit)

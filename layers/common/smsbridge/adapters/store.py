@@ -222,17 +222,14 @@ class MessageStore:
         phone index (with a phone) or the month-sharded time index (without)."""
         where = _filters(statuses, provider)
         if phone is not None:
-            return self.by_phone.newest([[phone]], since, before, limit, where=where)
-        months = time_index.months_newest_first(datetime.fromisoformat(since), time_index.time_of(before))
-        return self.by_time.newest([time_index.month_partitions(m) for m in months], since, before, limit,
-                                   where=where)
+            return self.by_phone.newest([([phone], before)], since, before, limit, where=where)
+        return self.by_time.newest(time_index.month_windows(since, before), since, before, limit, where=where)
 
     def created_between(self, since: str, before: str, *, provider: str | None = None,
                         max_items: int) -> list[dict[str, Any]]:
         """The index view (status, provider, created_at) of every message created in [since, before), for counting."""
-        months = time_index.months_newest_first(datetime.fromisoformat(since), time_index.time_of(before))
         return [_plain(item) for item in self.by_time.each(
-            [time_index.month_partitions(m) for m in months], since, before, where=_filters(None, provider),
+            time_index.month_windows(since, before), since, before, where=_filters(None, provider),
             attributes=("status", "provider", "created_at"), max_items=max_items)]
 
 

@@ -41,14 +41,16 @@ class TimeIndex:
         self.partition_attr = partition_attr
         self.sort_attr = sort_attr
 
-    def newest(self, windows: list[list[str]], low: str, before: str, limit: int, *,
+    def newest(self, windows: list[tuple[list[str], str]], low: str, before: str, limit: int, *,
                where: ConditionBase | None = None) -> Page:
-        """Up to `limit` items with `low <= key < before` matching `where`, newest first."""
+        """Up to `limit` items with `low <= key < before` matching `where`, newest first. Each window
+        is its partitions and the key every item of the window sorts below (the next month's start)."""
         taken: list[dict[str, Any]] = []
         queries = 0
-        for partitions in windows:
+        for partitions, top in windows:
             need = limit - len(taken)
             shards = [_Shard(partition) for partition in partitions]
+            rounds = 0
             while any(not shard.done for shard in shards):
                 active = [shard for shard in shards if not shard.done]
                 if queries and queries + len(active) > MAX_QUERIES_PER_PAGE:
@@ -56,6 +58,10 @@ class TimeIndex:
                 for shard in active:
                     self._read(shard, low, before, need, where)
                     queries += 1
+                rounds += 1
+            if not rounds and any(not shard.done for shard in shards):
+                # Out of budget before this window: the newer ones were read whole, go on from its top.
+                return Page(taken, min(top, before), queries)
             # Every shard is read at least down to `bound`: what lies above it is complete.
             frontiers = [shard.frontier for shard in shards if shard.frontier is not None]
             bound = max(frontiers) if frontiers else None
@@ -69,11 +75,11 @@ class TimeIndex:
                 return Page(taken, bound, queries)
         return Page(taken, None, queries)
 
-    def each(self, windows: list[list[str]], low: str, before: str, *, where: ConditionBase | None = None,
+    def each(self, windows: list[tuple[list[str], str]], low: str, before: str, *, where: ConditionBase | None = None,
              attributes: tuple[str, ...] = (), max_items: int) -> Iterator[dict[str, Any]]:
         """Every item of the range, in no particular order, at most `max_items` (for counting)."""
         seen = 0
-        for partitions in windows:
+        for partitions, _ in windows:
             for partition in partitions:
                 start = None
                 while True:

@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 SHARDS = 4
 # Sorts after every character of an id, so that `until` takes the items of its very microsecond.
@@ -46,6 +46,20 @@ def lower_bound(iso_time: str) -> str:
 
 def upper_bound(iso_time: str) -> str:
     return f"{iso_time}#{_AFTER_ANY_ID}"
+
+
+def month_windows(since: str, before: str) -> list[tuple[list[str], str]]:
+    """The month windows a reader goes through for keys in [since, before), newest first: each
+    month's shard partitions and the key its items all sort below (the next month's start)."""
+    end = time_of(before)
+    if "#" not in before:  # a bare time excludes that very instant, which may open a month
+        end -= timedelta(microseconds=1)
+    windows = []
+    for month in months_newest_first(time_of(since), end):
+        year, number = int(month[:4]), int(month[5:7])
+        following = f"{year + number // 12:04d}-{number % 12 + 1:02d}-01T00:00:00.000000Z"
+        windows.append((month_partitions(month), following))
+    return windows
 
 
 def months_newest_first(since: datetime, until: datetime) -> list[str]:

@@ -26,6 +26,6 @@ class InboxDesk:
         except time_index.BadCursor as exc:
             raise BadRequest(str(exc)) from None
         page = self._inbox.newest(since=time_index.lower_bound(iso_utc(start)), before=before, limit=limit)
-        items = [InboundView.model_validate({name: item.get(name) for name in InboundView.model_fields})
-                 for item in page.items]
+        keys = [field.alias or name for name, field in InboundView.model_fields.items()]
+        items = [InboundView.model_validate({key: item.get(key) for key in keys}) for item in page.items]
         return InboundPage(items=items, cursor=time_index.encode_cursor(page.before, scope) if page.before else None)
