@@ -17,6 +17,12 @@ test("given an API error under a typed auth, when keyed, then it lands on the au
   assert.deepEqual([...byLoc.keys()], ["auth.username", "request.url"]);
 });
 
+test("given a preview error under body.provider and a need written with brackets, when keyed, then both are document paths", () => {
+  assert.deepEqual([...errorsByLoc([{ loc: "body.provider.request.url", msg: "x" }]).keys()], ["request.url"]);
+  const draft = { request: { body: { recipients: [{ msisdn: "{{to}}" }] } } };
+  assert.equal(getPath(draft, "request.body.recipients[0].msisdn"), "{{to}}");
+});
+
 test("given an error deeper than any field, when placed, then the nearest field above it takes it", () => {
   assert.equal(nearestLoc("request.batch.key", new Set(["request", "request.batch"])), "request.batch");
   assert.equal(nearestLoc("nowhere.at.all", new Set(["request"])), "");

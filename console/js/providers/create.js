@@ -95,7 +95,7 @@ function presetPanel(openEditor) {
     }
     const document = structuredClone(answer.json.document || {});
     for (const key of Object.keys(document)) if (key.startsWith("_")) delete document[key];
-    openEditor({ draft: { id: "", ...document, preset: preset.name }, needs: ["id", ...(answer.json.needs || preset.needs || [])], origin: `preset ${preset.title || preset.name}` });
+    openEditor({ draft: { id: "", ...document, preset: preset.name }, needs: ["id", ...(answer.json.needs || preset.needs || [])], hints: answer.json.hints || {}, origin: `preset ${preset.title || preset.name}` });
   }
 
   return { element, shown: () => { if (!presets) load(); filter.focus(); } };

@@ -6,7 +6,8 @@ export const MASK = "**********";
 /** A dotted location ("request.url", "auth.password") as its parts; numeric parts index lists. */
 export function pathParts(loc) {
   if (Array.isArray(loc)) return loc;
-  return String(loc).split(".").filter((part) => part !== "").map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+  // `request.body.recipients[0]` (as the presets' notes write it) is `request.body.recipients.0`.
+  return String(loc).replace(/\[(\d+)\]/g, ".$1").split(".").filter((part) => part !== "").map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 }
 
 export function getPath(document, loc) {
@@ -188,12 +189,15 @@ function scopeDescription(scope) {
 }
 
 /** API errors (`[{loc, msg}]`) keyed by their place in the provider document: the `body.` of a
- * request body dropped, and the discriminator tag pydantic puts after `auth` (`auth.basic.username`). */
+ * request body dropped, and `provider.` after it (POST /providers/preview holds the draft under
+ * `provider`, a name no field of the document has), and the discriminator tag pydantic puts after
+ * `auth` (`auth.basic.username`). */
 export function errorsByLoc(errors, tags = {}) {
   const out = new Map();
   for (const error of errors || []) {
     let parts = pathParts(error.loc || "");
     if (parts[0] === "body") parts = parts.slice(1);
+    if (parts[0] === "provider") parts = parts.slice(1);
     for (const [prefix, names] of Object.entries(tags)) {
       const prefixParts = prefix.split(".");
       const head = parts.slice(0, prefixParts.length).join(".");

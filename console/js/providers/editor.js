@@ -9,7 +9,7 @@ import { clone, MASK } from "./draft.js";
 
 /**
  * @param {HTMLElement} root
- * @param {object} start  `{draft, needs?, notes?, errors?, origin?, savedId?}`
+ * @param {object} start  `{draft, needs?, hints?, notes?, errors?, origin?, curl?, savedId?, notice?}`
  * @param {object} meta   GET /meta
  */
 export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }) {
@@ -22,7 +22,7 @@ export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }
   let preview = null;
   let prove = null;
   const form = providerForm({
-    meta, draft, isNew: !savedId, needs: start.needs || [],
+    meta, draft, isNew: !savedId, needs: start.needs || [], hints: start.hints || {},
     onChange: ({ bodyValid }) => {
       preview.setLocalProblem(bodyValid ? null : "the body is not valid JSON");
       preview.refresh();
@@ -51,12 +51,19 @@ export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }
 
   const title = savedId ? `Provider ${draft.name || savedId}` : `New provider${start.origin ? ` from ${start.origin}` : ""}`;
   fill(root, h("div", { class: "pv-screen pv-editor" },
-    h("div", { class: "pv-title-row" }, h("h1", {}, title)),
+    h("div", { class: "pv-title-row" }, h("h1", {}, title),
+      // On a narrow screen the preview comes after the whole form: a way there without scrolling.
+      h("button", { type: "button", class: "pv-small pv-narrow-only", onclick: () => {
+        const heading = root.querySelector("#pv-preview-title");
+        heading.scrollIntoView();
+        heading.closest("section").querySelector("input, textarea, select").focus();
+      } }, "Go to the preview")),
     notes,
     h("div", { class: "pv-columns" },
       h("div", { class: "pv-main" }, form.element, actions, status),
       h("aside", { class: "pv-side", "aria-label": "Preview and tests" }, preview.element, prove.element))));
 
+  if (start.notice) status.textContent = start.notice;
   if (start.errors && start.errors.length) form.showErrors(start.errors, "The draft is not valid yet: see the fields marked.");
   preview.refresh();
 
@@ -107,7 +114,7 @@ export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }
     }
     saved = JSON.stringify(draft);
     status.textContent = "Saved.";
-    onSaved(savedId || draft.id);
+    onSaved(savedId || draft.id, `Saved ${new Date().toLocaleTimeString()}.`);
   }
 
   async function remove() {

@@ -25,9 +25,10 @@ const LONG_TEXT = /(^|\.)(string_to_sign|private_key|replies\.[a-z_]+)$/;
  * @param {object} options.draft     the provider document being edited (mutated in place)
  * @param {boolean} options.isNew    whether the id may still be chosen
  * @param {string[]} options.needs   preset fields still to fill (marked until edited)
+ * @param {object} options.hints     per need, what to put there (GET /presets' `hints`)
  * @param {Function} options.onChange called after every edit, with `{bodyValid}`
  */
-export function providerForm({ meta, draft, isNew, needs = [], onChange }) {
+export function providerForm({ meta, draft, isNew, needs = [], hints = {}, onChange }) {
   const providerRoot = meta.provider_schema || {};
   let root = providerRoot; // where `$ref`s resolve: an auth schema from /meta is a document of its own
   const fields = new Map(); // loc -> field wrapper, for errors and needs
@@ -372,6 +373,10 @@ export function providerForm({ meta, draft, isNew, needs = [], onChange }) {
     node.classList.add("pv-needs");
     const label = node.querySelector("label, legend");
     if (label && !label.querySelector(".pv-badge")) label.append(h("span", { class: "pv-badge" }, "to fill"));
+    if (hints[need]) {
+      const hint = h("p", { class: "pv-hint pv-need-hint" }, `${need}: ${hints[need]}`);
+      label.insertAdjacentElement("afterend", hint);
+    }
   }
 
   function clearError(loc) {

@@ -7,6 +7,7 @@ import { renderCreate } from "./create.js";
 import { renderEditor } from "./editor.js";
 
 let metaAnswer = null; // GET /meta, once per page: the facts the form is built from
+let notice = null; // told on the next screen (a save re-renders the provider from the API)
 
 async function loadMeta() {
   if (!metaAnswer || !metaAnswer.ok) metaAnswer = await api("GET", "/meta");
@@ -25,7 +26,8 @@ function providerIdOf(params) {
 export async function render(root, params) {
   const id = providerIdOf(params);
   const toList = () => { window.location.hash = "#/providers"; };
-  const toProvider = (providerId) => {
+  const toProvider = (providerId, told = null) => {
+    notice = told;
     const hash = `#/providers/${encodeURIComponent(providerId)}`;
     if (window.location.hash === hash) render(root, { id: providerId });
     else window.location.hash = hash;
@@ -46,7 +48,9 @@ export async function render(root, params) {
   const [meta, provider] = await Promise.all([loadMeta(), api("GET", `/providers/${encodeURIComponent(id)}`)]);
   if (!meta.ok) return failed(root, "the form's schemas (GET /meta)", meta);
   if (!provider.ok) return failed(root, `provider ${id}`, provider);
-  renderEditor(root, { draft: provider.json, savedId: id }, meta.json, { onSaved: toProvider, onDeleted: toList, onCancel: toList });
+  const told = notice;
+  notice = null;
+  renderEditor(root, { draft: provider.json, savedId: id, notice: told }, meta.json, { onSaved: toProvider, onDeleted: toList, onCancel: toList });
 }
 
 function failed(root, what, answer) {

@@ -73,7 +73,10 @@ export function livePreview({ getDraft, onErrors, onValid }) {
     if (mine !== sequence || !element.isConnected) return; // a newer edit has its own request under way
     output.setAttribute("aria-busy", "false");
     if (!answer.ok) {
-      state.textContent = `The draft does not render yet (${apiMessage(answer)}).`;
+      const errors = (answer.json && answer.json.errors) || [];
+      state.textContent = errors.length
+        ? `The draft does not render yet: ${errors.length} problem${errors.length === 1 ? "" : "s"}, marked on the form.`
+        : `The draft does not render yet (${apiMessage(answer)}).`;
       fill(output);
       if (answer.status === 422 || answer.status === 400) onErrors(answer.json && answer.json.errors ? answer.json.errors : [], answer.json && answer.json.message);
       return;
