@@ -20,7 +20,7 @@ from selenium.common.exceptions import StaleElementReferenceException, TimeoutEx
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "console"
@@ -96,7 +96,10 @@ class Console:
     # ---------------------------------------------------------------- navigation
 
     def open(self, path: str = "/console/") -> None:
-        self.driver.get(self.api + path)
+        self.open_url(self.api + path)
+
+    def open_url(self, url: str) -> None:
+        self.driver.get(url)
         self.wait(lambda: self.driver.execute_script("return document.readyState") == "complete", what="the page load")
 
     def wait(self, condition: Callable[[], Any], *, timeout_s: float = WAIT_S, what: str = "it") -> Any:
@@ -131,10 +134,10 @@ class Console:
         return self.wait(lambda: [a for a in self.driver.find_elements(By.XPATH, "//nav//a") if a.is_displayed()],
                          what="navigation links")
 
-    def button(self, name: str, *, exact: bool = True) -> WebElement:
+    def button(self, name: str, *, exact: bool = True, within: str = "") -> WebElement:
         match = (f"normalize-space(.)={_xpath_text(name)}" if exact
                  else f"contains(normalize-space(.), {_xpath_text(name)})")
-        xpath = f"//button[{match} or @aria-label={_xpath_text(name)}] | //input[@type='submit' and @value={_xpath_text(name)}]"
+        xpath = f"{within}//button[{match} or @aria-label={_xpath_text(name)}]"
         return self.wait(lambda: self._enabled(By.XPATH, xpath), what=f"button {name!r}")
 
     def click(self, element: WebElement) -> None:
@@ -143,10 +146,11 @@ class Console:
 
     # ---------------------------------------------------------------- fields
 
-    def field(self, label: str) -> WebElement:
-        """The input, select or textarea whose <label> (or aria-label) reads `label`."""
+    def field(self, label: str, *, within: str = "") -> WebElement:
+        """The input, select or textarea whose <label> (or aria-label) reads `label`, inside the
+        element `within` (an XPath: a form, a fieldset) when given."""
         literal = _xpath_text(label)
-        labels = f"//label[normalize-space(.)={literal} or normalize-space(text())={literal}]"
+        labels = f"{within}//label[normalize-space(.)={literal} or normalize-space(text())={literal}]"
 
         def find() -> WebElement | None:
             for element in self.driver.find_elements(By.XPATH, labels):
@@ -159,13 +163,13 @@ class Console:
                     found = element.find_elements(By.XPATH, ".//input | .//select | .//textarea")
                 if found:
                     return found[0]
-            return self._visible(By.XPATH, f"//*[self::input or self::select or self::textarea][@aria-label={literal}]")
+            return self._visible(By.XPATH, f"{within}//*[self::input or self::select or self::textarea][@aria-label={literal}]")
 
         return self.wait(find, what=f"field labelled {label!r}")
 
-    def fill(self, label: str, value: str) -> WebElement:
+    def fill(self, label: str, value: str, *, within: str = "") -> WebElement:
         """Type `value` into the field labelled `label`, replacing what it held, as a user does."""
-        element = self.field(label)
+        element = self.field(label, within=within)
         self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
         element.click()
         element.clear()
@@ -180,15 +184,41 @@ class Console:
             "el.dispatchEvent(new Event('input', {bubbles: true}));"
             "el.dispatchEvent(new Event('change', {bubbles: true}));", element, value)
 
+    def choose(self, label: str, option: str, *, within: str = "") -> None:
+        """Pick the option whose text or value is `option` in the select labelled `label`."""
+        select = Select(self.field(label, within=within))
+        if option in [o.text for o in select.options]:
+            select.select_by_visible_text(option)
+        else:
+            select.select_by_value(option)
+
     # ---------------------------------------------------------------- what the page says
 
+    def row(self, text: str, *, timeout_s: float = WAIT_S) -> WebElement:
+        """The table row holding `text`, shown or inside a closed <details> (its textContent)."""
+        xpath = f"//tbody/tr[contains(., {_xpath_text(text)})]"
+        return self.wait(lambda: self._visible(By.XPATH, xpath), timeout_s=timeout_s, what=f"a row with {text!r}")
+
+    def labelled(self, label: str) -> WebElement:
+        """The visible element whose aria-label is `label` (a code block, a region)."""
+        return self.wait(lambda: self._visible(By.XPATH, f"//*[@aria-label={_xpath_text(label)}]"),
+                         what=f"element labelled {label!r}")
+
+    def definition(self, term: str) -> str:
+        """The text of the <dd> that follows the <dt> `term` (a fact shown as a term and its value)."""
+        xpath = f"//dt[normalize-space(.)={_xpath_text(term)}]/following-sibling::dd[1]"
+        return self.wait(lambda: (e := self._visible(By.XPATH, xpath)) and e.text.strip(), what=f"the value of {term!r}")
+
     def errors(self) -> list[str]:
-        """New SEVERE entries of the browser's console (failed loads, CSP violations, uncaught errors)."""
+        """New SEVERE entries of the browser's console for the console's origin (failed loads, CSP
+        violations, uncaught errors)."""
         try:
             entries = self.driver.get_log("browser")
         except WebDriverException:
             return []
-        new = [f"{e['level']} {e['message']}" for e in entries if e.get("level") == "SEVERE"]
+        # The console's own (its origin is the API's); the sandbox's inbox page has its own small faults.
+        new = [f"{e['level']} {e['message']}" for e in entries
+               if e.get("level") == "SEVERE" and e.get("message", "").startswith(self.api + "/")]
         self.seen_errors.extend(new)
         return new
 
