@@ -1,5 +1,6 @@
 """The browser tests' fixtures: one local runtime and one headless Chromium per test module; each
-test starts on a fresh `/console/` and ends with no new error in the browser's console."""
+test starts on a blank page (it opens the screen it needs) and ends with no new error in the
+browser's console."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -29,9 +30,7 @@ def console(browser: webdriver.Chrome, stack: LocalStack, tmp_path_factory: pyte
     stack.set_faults()
     browser.get("about:blank")
     browser.get_log("browser")  # what earlier tests left in the log is theirs
-    page = Console(browser, stack.api, screenshot_folder(tmp_path_factory.getbasetemp() / "screenshots"))
-    page.open("/console/")
-    yield page
+    yield (page := Console(browser, stack.api, screenshot_folder(tmp_path_factory.getbasetemp() / "screenshots")))
     stack.set_faults()
     page.errors()
     assert not page.seen_errors, "the browser's console reported errors:\n" + "\n".join(page.seen_errors)

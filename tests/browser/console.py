@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 import shutil
 import struct
 import tempfile
@@ -66,6 +67,11 @@ def chromium() -> Iterator[webdriver.Chrome]:
             yield driver
         finally:
             driver.quit()
+
+
+def new_phone() -> str:
+    """A French mobile number of the test's own, so that what it finds is what it did."""
+    return f"+336{random.randrange(10_000_000, 99_999_999)}"
 
 
 def png_size(data: bytes) -> tuple[int, int]:

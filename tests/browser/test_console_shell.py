@@ -31,6 +31,8 @@ def test_given_the_local_runtime_when_its_root_is_opened_then_the_console_shows_
 def test_given_the_console_when_a_screen_is_chosen_in_the_navigation_then_it_shows_with_its_heading(
         console: Console, name: str, route: str) -> None:
     # Given the console open
+    console.open("/console/")
+
     # When the operator clicks the screen's name in the navigation
     console.click(console.link(name, within="//nav"))
 
@@ -46,6 +48,7 @@ def test_given_the_console_when_the_operator_uses_the_keyboard_alone_then_tab_an
         console: Console) -> None:
     # Given the console open, nothing focused
     driver = console.driver
+    console.open("/console/")
     console.nav_links()
 
     # When the operator tabs to the "Messages" link and presses Enter
