@@ -71,7 +71,7 @@ class AdminApi:
 
     def call(self, method: str, path: str, body: Any = None, *, raw: str | None = None,
              base64_body: bool = False, content_type: str = "application/json",
-             query: dict[str, str | list[str]] | None = None) -> Answer:
+             query: dict[str, str | list[str]] | None = None, context_path: str | None = None) -> Answer:
         import api_handler
 
         text = raw if raw is not None else (json.dumps(body) if body is not None else None)
@@ -86,7 +86,7 @@ class AdminApi:
                                                 if query else None),
             "pathParameters": None,
             "stageVariables": None,
-            "requestContext": {"stage": "dev", "requestId": "req-1", "httpMethod": method, "path": f"/dev{path}",
+            "requestContext": {"stage": "dev", "requestId": "req-1", "httpMethod": method, "path": context_path or f"/dev{path}",
                                "resourcePath": path, "identity": {"sourceIp": "127.0.0.1"}},
             "body": text, "isBase64Encoded": base64_body,
         }
@@ -101,3 +101,12 @@ class AdminApi:
 
     def queued(self) -> list[dict[str, Any]]:
         return self.stack.queued()
+
+    def queued_raw(self) -> list[str]:
+        """Drain the outbound queue and return the bodies as they are."""
+        sqs, bodies = self.stack.session.client("sqs"), []
+        while messages := sqs.receive_message(QueueUrl=self.stack.queue_url, MaxNumberOfMessages=10).get("Messages"):
+            for message in messages:
+                bodies.append(message["Body"])
+                sqs.delete_message(QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return bodies

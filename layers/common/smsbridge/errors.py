@@ -26,7 +26,9 @@ class Invalid(ValueError):
         self.errors = errors
 
 
-def field_errors(error: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic's errors as `loc` and `msg` only: the input, which may be a secret, is never repeated."""
-    return [{"loc": ".".join(str(part) for part in item["loc"]) or "body", "msg": item["msg"]}
+def field_errors(error: ValidationError, *, prefix: str | None = None) -> list[dict[str, Any]]:
+    """Pydantic's errors as `loc` and `msg` only: the input, which may be a secret, is never repeated.
+    `prefix` goes before each `loc` (`body` for a request body, as the API's own validation writes it)."""
+    head = [prefix] if prefix else []
+    return [{"loc": ".".join([*head, *(str(part) for part in item["loc"])]) or "body", "msg": item["msg"]}
             for item in error.errors(include_url=False, include_input=False, include_context=False)]

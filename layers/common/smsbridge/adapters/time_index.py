@@ -79,6 +79,7 @@ class TimeIndex:
              attributes: tuple[str, ...] = (), max_items: int) -> Iterator[dict[str, Any]]:
         """Every item of the range, in no particular order, at most `max_items` (for counting)."""
         seen = 0
+        attributes = (*attributes, self.sort_attr) if attributes else ()
         for partitions, _ in windows:
             for partition in partitions:
                 start = None

@@ -74,8 +74,7 @@ class ProviderAdmin:
         try:
             config = _DOCUMENT.validate_python(document)
         except ValidationError as exc:
-            return ValidationResult(valid=False, errors=[{**item, "loc": f"{loc_prefix}.{item['loc']}"}
-                                                         for item in field_errors(exc)])
+            return ValidationResult(valid=False, errors=field_errors(exc, prefix=loc_prefix))
         errors = [{"loc": f"{loc_prefix}.{where}", "msg": message} for where, message in self._url_problems(config)]
         return ValidationResult(valid=not errors, errors=errors)
 
