@@ -4,6 +4,7 @@ photographed for docs/console/."""
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from selenium.webdriver.common.by import By
@@ -90,3 +91,33 @@ def test_given_a_malformed_body_on_the_queue_when_redriven_from_the_dead_letter_
     console.click(console.button("Refresh"))
     row = console.row(body)
     assert again["reason"] in row.text
+
+
+def test_given_the_traffic_of_the_session_when_the_overview_is_opened_then_its_counts_are_the_apis(
+        console: Console, stack: LocalStack) -> None:
+    # Given at least one message sent (by the API, as an application would)
+    answer = requests.post(f"{stack.api}/messages", json={"to": new_phone(), "text": "For the overview"}, timeout=10)
+    message_id = answer.json()["id"]
+    wait_for(lambda: requests.get(f"{stack.api}/messages/{message_id}", timeout=10).json().get("status") == "sent",
+             what="the message sent")
+
+    # When the operator opens the Overview, Then each count it shows is the API's for the same period
+    def shown_and_api() -> tuple[dict[str, int], dict[str, int]]:
+        console.open("/console/#/overview")
+        console.heading("Overview")
+        links = console.wait(lambda: console.driver.find_elements(By.XPATH, "//ul[@class='counts']//a"),
+                             what="the counts")
+        shown = {}
+        for link in links:
+            number, status = link.get_attribute("aria-label").split(":")[0].split(" ", 1)
+            shown[status] = int(number)
+        period = parse_qs(urlsplit(links[0].get_attribute("href")).fragment.split("?", 1)[1])
+        stats = requests.get(f"{stack.api}/stats", params={"since": period["since"][0], "until": period["until"][0]},
+                             timeout=10).json()
+        counted = {status: n for status, n in stats["counts"].items() if n}
+        return shown, {status: stats["counts"].get(status, 0) for status in shown | counted}
+
+    shown, _ = wait_for(lambda: (pair := shown_and_api())[0] == pair[1] and pair, timeout_s=30,
+                               what="the overview's counts equal to GET /stats's")
+    assert shown["sent"] >= 1
+    console.screenshot("overview")
