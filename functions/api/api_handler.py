@@ -88,8 +88,8 @@ def create_message(message: Annotated[OutboundMessage, Body()]) -> Response[Mess
 def search_messages(phone: Annotated[str | None, Query(max_length=32, description="any form; E.164 after")] = None,
                     status: Annotated[MessageStatus | None, Query()] = None, provider: ProviderFilter = None,
                     since: Since = None, until: Until = None, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
-    return message_desk().search(phone=phone, status=status, provider=provider, since=_utc(since), until=_utc(until),
-                                 limit=limit, cursor=cursor)
+    return message_desk().search(phone=phone, status=status, provider=provider, since=_utc(since, "since"),
+                                 until=_utc(until, "until"), limit=limit, cursor=cursor)
 
 
 @app.get("/messages/<id>", summary="A message's status and history", responses=ERRORS)
@@ -99,7 +99,7 @@ def get_message(id: Annotated[str, Path(max_length=128)]) -> MessageView:  # noq
 
 @app.get("/inbound-messages", summary="SMS received that were not keywords, newest first", responses=ERRORS)
 def inbound_messages(since: Since = None, limit: Limit = 50, cursor: Cursor = None) -> InboundPage:
-    return inbox_desk().newest(since=_utc(since), limit=limit, cursor=cursor)
+    return inbox_desk().newest(since=_utc(since, "since"), limit=limit, cursor=cursor)
 
 
 # ---------------------------------------------------------------- dead letters
@@ -128,7 +128,7 @@ def delete_dead_letter(id: Annotated[str, Path(max_length=100)]) -> Response[Non
 @app.get("/stats", summary="Messages by status over a range (default: the last 24 hours), over time, and balances",
          responses=ERRORS)
 def stats(since: Since = None, until: Until = None, provider: ProviderFilter = None) -> TrafficStats:
-    return traffic_report().stats(since=_utc(since), until=_utc(until), provider=provider)
+    return traffic_report().stats(since=_utc(since, "since"), until=_utc(until, "until"), provider=provider)
 
 
 # ---------------------------------------------------------------- providers
@@ -302,9 +302,18 @@ def _no_route(error: NotFoundError) -> Response:
     return _error(HTTPStatus.NOT_FOUND, f"no route {app.current_event.http_method} {app.current_event.path}")
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+# Times a query may name: anything outside cannot hold a message, and would overflow date arithmetic.
+_EARLIEST, _LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _utc(moment: datetime | None, name: str) -> datetime | None:
     """A query's time; one written without an offset is read as UTC."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+    if moment is None:
+        return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    if not _EARLIEST <= moment < _LATEST:
+        raise BadRequest(f"{name}: give a time between 2000 and 2100")
+    return moment
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

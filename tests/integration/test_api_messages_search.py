@@ -171,6 +171,8 @@ def test_given_a_rejected_body_recorded_by_the_send_path_only_when_searched_then
     ({"phone": "not a phone"}, 400, "phone"),
     ({"cursor": "garbage!"}, 400, "cursor"),
     ({"since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"}, 400, "since"),
+    ({"since": "0001-01-01T00:00:00Z"}, 400, "since"),
+    ({"until": "9999-12-31T23:59:59Z"}, 400, "until"),
 ])
 def test_given_bad_search_parameters_when_searched_then_4xx_naming_the_parameter(
         traffic: Api, query: dict, status: int, words: str) -> None:
@@ -224,3 +226,27 @@ def test_given_since_when_inbound_listed_then_only_the_later_ones(api: Api) -> N
     answer = api.call("GET", "/inbound-messages", query={"since": iso_utc(NOW - timedelta(days=1))})
 
     assert ids(answer) == ["acme#new"]
+
+
+@pytest.mark.parametrize("query", [{"since": iso_utc(NOW + timedelta(days=2))},
+                                   {"since": iso_utc(NOW + timedelta(days=2)), "phone": "+33612345678"},
+                                   {"until": "2001-01-01T00:00:00Z"}])
+def test_given_a_range_where_no_message_can_be_when_searched_then_an_empty_last_page(traffic: Api, query: dict) -> None:
+    answer = traffic.call("GET", "/messages", query=query)
+
+    assert answer.status == 200
+    assert answer.json() == {"items": [], "cursor": None}
+
+
+def test_given_a_since_in_the_future_when_inbound_is_listed_then_an_empty_last_page(api: Api) -> None:
+    answer = api.call("GET", "/inbound-messages", query={"since": iso_utc(NOW + timedelta(days=2))})
+
+    assert answer.status == 200
+    assert answer.json() == {"items": [], "cursor": None}
+
+
+def test_given_a_since_in_the_future_when_stats_are_asked_then_400_naming_since(api: Api) -> None:
+    answer = api.call("GET", "/stats", query={"since": iso_utc(NOW + timedelta(days=2))})
+
+    assert answer.status == 400
+    assert answer.json()["message"].startswith("since:")

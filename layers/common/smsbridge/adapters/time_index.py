@@ -47,6 +47,8 @@ class TimeIndex:
         is its partitions and the key every item of the window sorts below (the next month's start)."""
         taken: list[dict[str, Any]] = []
         queries = 0
+        if low >= before:
+            return Page(taken, None, queries)
         for partitions, top in windows:
             need = limit - len(taken)
             shards = [_Shard(partition) for partition in partitions]
@@ -79,6 +81,8 @@ class TimeIndex:
              attributes: tuple[str, ...] = (), max_items: int) -> Iterator[dict[str, Any]]:
         """Every item of the range, in no particular order, at most `max_items` (for counting)."""
         seen = 0
+        if low >= before:
+            return
         attributes = (*attributes, self.sort_attr) if attributes else ()
         for partitions, _ in windows:
             for partition in partitions:

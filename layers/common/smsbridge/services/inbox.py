@@ -20,7 +20,8 @@ class InboxDesk:
     def newest(self, *, since: datetime | None = None, limit: int = 50, cursor: str | None = None) -> InboundPage:
         scope = iso_utc(since) if since else ""
         now = self._clock()
-        start = since or now - self._retention
+        floor = now - self._retention - timedelta(days=1)  # nothing is kept longer: no older month is read
+        start = max(since or floor, floor)
         try:
             before = time_index.decode_cursor(cursor, scope) if cursor else time_index.upper_bound(iso_utc(now))
         except time_index.BadCursor as exc:

@@ -56,10 +56,14 @@ class MessageDesk:
         number = e164(phone) if phone else None
         scope = "|".join([number or "", status.value if status else "", provider or "",
                           iso_utc(since) if since else "", iso_utc(until) if until else ""])
-        end = until or self._clock()
-        start = since or end - self._retention
-        if start > end:
+        if since and until and since > until:
             raise BadRequest("since: it is after until")
+        now = self._clock()
+        # Nothing is kept longer than the retention, nor created later than now: no month outside is read.
+        floor = now - self._retention - timedelta(days=1)
+        start, end = max(since or floor, floor), min(until or now, now)
+        if start > end:
+            return MessagePage(items=[], cursor=None)
         try:
             before = (time_index.decode_cursor(cursor, scope) if cursor
                       else time_index.upper_bound(iso_utc(end)))
