@@ -9,6 +9,7 @@ import random
 import shutil
 import struct
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -235,9 +236,9 @@ class Console:
         metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600}
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         try:
-            height = driver.execute_script(
-                "return Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)")
-            metrics["height"] = max(600, min(int(height), max_height))
+            driver.execute_script("window.scrollTo(0, 0)")
+            height = self._settled_height()
+            metrics["height"] = max(600, min(height, max_height))
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
             shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False})
         finally:
@@ -250,6 +251,18 @@ class Console:
         return path
 
     # ---------------------------------------------------------------- internals
+
+    def _settled_height(self) -> int:
+        """The page's height once the layout at the new width is done (two equal reads in a row)."""
+        script = "return Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
+        last = -1
+        for _ in range(20):
+            time.sleep(0.1)
+            height = int(self.driver.execute_script(script))
+            if height == last:
+                break
+            last = height
+        return last
 
     def _visible(self, by: str, selector: str) -> WebElement | None:
         return next((e for e in self.driver.find_elements(by, selector) if e.is_displayed()), None)

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from selenium.webdriver.common.by import By
 
-from tests.browser.console import Console, new_phone
+from tests.browser.console import NARROW, Console, new_phone
 from tests.e2e.local_stack import LocalStack, wait_for
 
 SHORTCODE = "+33757000000"
@@ -121,3 +121,4 @@ def test_given_the_traffic_of_the_session_when_the_overview_is_opened_then_its_c
                                what="the overview's counts equal to GET /stats's")
     assert shown["sent"] >= 1
     console.screenshot("overview")
+    console.screenshot("overview-390", width=NARROW)

@@ -71,7 +71,6 @@ def test_given_a_phone_wide_window_when_the_menu_is_opened_then_every_screen_is_
     driver = console.driver
     console.open("/console/#/overview")
     console.heading("Overview")
-    console.screenshot("overview-390", width=NARROW)
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": NARROW, "height": 844, "deviceScaleFactor": 1, "mobile": True})
     try:
