@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 import time
 import traceback
@@ -18,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urljoin
 
 import requests
 
@@ -264,6 +266,97 @@ def balance_recovered(s: Scenario) -> str:
     emails = _balance_emails(s)[s.notes["balance_emails"]:]
     assert len(emails) == 1 and "recovered" in emails[0]["subject"].lower(), [e["subject"] for e in emails]
     return repr(emails[0]["subject"])
+
+
+# ---------------------------------------------------------------- the console
+
+# What the console's ES modules say of themselves: the modules they import (static, dynamic, and
+# the router's `module: './screens/x.js'` table) and the admin routes they GET with a literal path.
+_IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\bmodule:\s*)['"](\.{1,2}/[^'"]+\.js)['"]""")
+_SCREEN = re.compile(r"""\bscreen:\s*['"]([\w-]+)['"][^}]*?\bmodule:\s*['"](\.{1,2}/[^'"]+\.js)['"]""")
+_GET_ROUTE = re.compile(r"""\bapi\(\s*['"]GET['"]\s*,\s*(?:withQuery\(\s*)?(['"`])(/[^'"`?]*)\1""")
+_TEMPLATE_PART = re.compile(r"\$\{[^}]*\}")
+_OPENAPI_PART = re.compile(r"\{[^}]*\}")
+LIST_ROUTES = ("/messages", "/inbound-messages", "/dead-letters")  # read with limit=1
+
+
+def _route_path(s: Scenario, route: str, openapi_paths: list[str]) -> str | None:
+    """A literal route as it is; a template literal (`/consent/${p}/${phone}`) as the documented
+    GET route of that shape with the demo's values for its parameters (None when it has none)."""
+    if "${" not in route:
+        return route
+    shape = _TEMPLATE_PART.sub("{}", route)
+    documented = next((p for p in openapi_paths if _OPENAPI_PART.sub("{}", p) == shape), None)
+    assert documented, f"GET {route} is not a documented route"
+    # Values for the parameters the OpenAPI document names, where the demo has one.
+    samples = {"provider": "sandbox", "phone": PHONE, "id": s.notes.get("notification", {}).get("id"),
+               "name": next((p["name"] for p in s.get("/presets").json()), None)}
+    names = [name.strip("{}") for name in _OPENAPI_PART.findall(documented)]
+    if not all(samples.get(name) for name in names):
+        return None
+    return _OPENAPI_PART.sub(lambda m: quote(str(samples[m.group(0).strip("{}")]), safe=""), documented)
+
+
+def _javascript(url: str) -> str:
+    answer = requests.get(url, timeout=10)
+    kind = answer.headers.get("Content-Type", "")
+    assert answer.status_code == 200 and "javascript" in kind, f"{url}: {answer.status_code} {kind}"
+    return answer.text
+
+
+def _module_closure(url: str, texts: dict[str, str]) -> set[str]:
+    """`url` and every module it imports, transitively (each fetched once into `texts`)."""
+    seen, todo = set(), [url]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current not in texts:
+            texts[current] = _javascript(current)
+        todo.extend(urljoin(current, path) for path in _IMPORT.findall(texts[current]))
+    return seen
+
+
+@step("The console loads at /console/ (GET / redirects there)")
+def console_loads(s: Scenario) -> str:
+    redirect = requests.get(s.api + "/", allow_redirects=False, timeout=10)
+    assert redirect.status_code in (301, 302, 303, 307, 308), f"GET / answered {redirect.status_code}"
+    assert urljoin(s.api + "/", redirect.headers["Location"]) == s.api + "/console/", redirect.headers["Location"]
+    page = requests.get(s.api + "/console/", timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html"), page.status_code
+    assert "script-src 'self'" in page.headers.get("Content-Security-Policy", ""), "a Content-Security-Policy"
+    [entry] = re.findall(r"""<script[^>]*type=["']module["'][^>]*src=["']([^"']+)["']""", page.text)
+    s.notes["console_entry"] = urljoin(s.api + "/console/", entry)
+    for sheet in re.findall(r"""<link[^>]*rel=["']stylesheet["'][^>]*href=["']([^"']+)["']""", page.text):
+        answer = requests.get(urljoin(s.api + "/console/", sheet), timeout=10)
+        assert answer.status_code == 200 and "text/css" in answer.headers.get("Content-Type", ""), sheet
+    return f"{page.status_code}, entry module {entry}"
+
+
+@step("Each console screen's modules and the API routes they read answer")
+def console_screens_answer(s: Scenario) -> str:
+    entry = s.notes["console_entry"]
+    texts: dict[str, str] = {}
+    # The route table (`{screen: 'x', module: './screens/x.js'}`) is in one of the shell's modules.
+    screens = [(screen, urljoin(url, module)) for url in _module_closure(entry, texts)
+               for screen, module in _SCREEN.findall(texts[url])]
+    assert screens, f"no route table in the modules {entry} imports"
+    openapi_paths = [path for path, item in s.get("/openapi.json").json()["paths"].items() if "get" in item]
+    checked: dict[str, int] = {}
+    summary = []
+    for screen, module in dict.fromkeys(screens):
+        modules = _module_closure(module, texts)
+        routes = sorted({route for url in modules for _, route in _GET_ROUTE.findall(texts[url])})
+        paths = [path for route in routes if (path := _route_path(s, route, openapi_paths)) is not None]
+        for path in paths:
+            if path not in checked:
+                answer = s.get(path, limit=1) if path in LIST_ROUTES else s.get(path)
+                assert answer.status_code == 200, f"{screen}: GET {path} answered {answer.status_code} {answer.text[:200]}"
+                answer.json()
+                checked[path] = answer.status_code
+        summary.append(f"{screen} ({', '.join(paths) or 'no GET'})")
+    return f"{len({name for name, _ in screens})} screens, {len(texts)} modules, {len(checked)} routes: " + "; ".join(summary)
 
 
 # ---------------------------------------------------------------- running the scenario

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local.template import ACCOUNT_ID, REGION, FunctionSpec
+from local.template import ACCOUNT_ID, REGION, ApiTrigger, FunctionSpec
 
 log = logging.getLogger("local.functions")
 
@@ -73,7 +73,13 @@ class FunctionHost:
         """`handlers` gives handlers by function name instead of importing them (tests)."""
         self._functions = {f.name: f for f in functions}
         self._handlers: dict[str, Any] = dict(handlers or {})
-        self._locks = {name: threading.Lock() for name in self._functions}
+        # Lambda runs one request at a time per process; here every function shares one process.
+        # Powertools keeps the request being handled on its router class (`BaseRouter.current_event`),
+        # so two functions behind the API running at once would read each other's request (a
+        # webhook taking the console's concurrent GET /stats for its own): those take turns.
+        api_lock = threading.Lock()
+        self._locks = {f.name: api_lock if any(isinstance(t, ApiTrigger) for t in f.triggers) else threading.Lock()
+                       for f in self._functions.values()}
         self._import_lock = threading.Lock()
         self._added_paths: list[str] = []
 
