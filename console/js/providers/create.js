@@ -107,7 +107,7 @@ function curlPanel(openEditor) {
   const status = h("div", { class: "pv-status", "aria-live": "polite" });
   const area = h("textarea", { id: curlId, rows: 8, class: "pv-code", spellcheck: "false", required: true,
     placeholder: "curl -X POST https://api.example.com/sms -H 'Authorization: Bearer …' -d '{\"to\": \"+33612345678\", \"text\": \"hello\"}'" });
-  const id = h("input", { id: idId, type: "text", pattern: "[a-z0-9][a-z0-9_-]{0,63}", spellcheck: "false", placeholder: "my-provider" });
+  const id = h("input", { id: idId, type: "text", pattern: "[a-z0-9][a-z0-9_\\-]{0,63}", spellcheck: "false", placeholder: "my-provider" });
   const element = h("section", { class: "pv-panel" },
     h("form", { onsubmit: (event) => { event.preventDefault(); submit(); } },
       h("div", { class: "pv-field" }, h("label", { for: curlId }, "The provider's sample curl command"), area,
