@@ -6,7 +6,8 @@ import { fieldErrors } from './api.js';
 /**
  * An element: `h('a', {href: '#/x', class: 'y'}, 'text', child)`. Text is always set as text, so
  * what the API answers (a provider's body, an inbound SMS) can never become markup.
- * Attributes: `class`, `dataset`, `on<event>` (a function), booleans, anything else as an attribute.
+ * Attributes: `class`, `dataset`, `on<event>` (a function), `value` and `checked` (as properties),
+ * booleans, anything else as an attribute.
  */
 export function h(tag, attributes = {}, ...children) {
   const svg = tag.startsWith('svg:');
@@ -17,6 +18,10 @@ export function h(tag, attributes = {}, ...children) {
       element.addEventListener(name.slice(2), value);
     } else if (name === 'dataset') {
       Object.assign(element.dataset, value);
+    } else if (name === 'value' && !svg) {
+      element.value = value;  // the property: a textarea's or a select's value is no attribute
+    } else if (name === 'checked') {
+      element.checked = Boolean(value);
     } else if (value === true) {
       element.setAttribute(name, '');
     } else {
@@ -32,6 +37,13 @@ function append(element, children) {
     if (child === undefined || child === null || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
+}
+
+/** Replace the content of `element` with `children`. */
+export function fill(element, ...children) {
+  element.replaceChildren();
+  append(element, children);
+  return element;
 }
 
 let fieldCount = 0;

@@ -21,19 +21,26 @@ class MessageAccepted(BaseModel):
     id: str = Field(description="the message id: the caller's, or the one generated")
 
 
-class MessageView(BaseModel):
+class MessageSummary(BaseModel):
     id: str
     status: MessageStatus
     to: str | None = None
     provider: str | None = None
     type: str | None = None
     segments: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class MessageView(MessageSummary):
+    """A message with its whole history (`GET /messages/{id}`)."""
+
     is_unicode: bool | None = None
     campaign_id: str | None = None
     provider_message_id: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
     history: list[StatusChange] = Field(default_factory=list, description="every status change, oldest first")
+
+
 
 
 class ProviderList(BaseModel):
@@ -127,17 +134,6 @@ class DraftPreviewRequest(BaseModel):
 
     provider: dict[str, Any] = Field(description="a provider document, unsaved; its preset is merged")
     message: OutboundMessage = Field(description="an outbound message (SPEC 2)")
-
-
-class MessageSummary(BaseModel):
-    id: str
-    status: MessageStatus
-    to: str | None = None
-    provider: str | None = None
-    type: str | None = None
-    segments: int | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
 
 
 class MessagePage(BaseModel):
