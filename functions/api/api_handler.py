@@ -41,6 +41,7 @@ from smsbridge.models.api import (
     ValidationResult,
 )
 from smsbridge.models.message import OutboundMessage
+from smsbridge.models.routing import RoutingRules
 from smsbridge.models.status import MessageStatus
 from smsbridge.observability import logger
 from smsbridge.services import catalog
@@ -52,6 +53,7 @@ from smsbridge.wiring import (
     message_desk,
     provider_admin,
     provider_probe,
+    routing_admin,
     traffic_report,
 )
 
@@ -215,6 +217,19 @@ def test_provider(provider: ProviderId) -> CheckResult:
           responses=ERRORS)
 def test_send(provider: ProviderId, message: Annotated[OutboundMessage, Body()]) -> TestSendResult:
     return provider_probe().test_send(provider, message)
+
+
+# ---------------------------------------------------------------- routing
+
+@app.get("/routing", summary="The routing rules, in order: the first that matches a message chooses its provider",
+         responses=ERRORS)
+def get_routing() -> RoutingRules:
+    return routing_admin().get()
+
+
+@app.put("/routing", summary="Replace the routing rules (every provider they name must exist)", responses=ERRORS)
+def put_routing(rules: Annotated[RoutingRules, Body()]) -> RoutingRules:
+    return routing_admin().replace(rules)
 
 
 # ---------------------------------------------------------------- consent

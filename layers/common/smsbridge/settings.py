@@ -20,6 +20,7 @@ class Settings(BaseModel):
     idempotency_table: str = Field(default="smsbridge-idempotency", alias="IDEMPOTENCY_TABLE")
     inbound_table: str = Field(default="smsbridge-inbound", alias="INBOUND_TABLE")
     balance_table: str = Field(default="smsbridge-balance", alias="BALANCE_TABLE")
+    routing_table: str = Field(default="smsbridge-routing", alias="ROUTING_TABLE")
     outbound_queue_url: str = Field(default="", alias="OUTBOUND_QUEUE_URL")
     dead_letter_queue_url: str = Field(default="", alias="DEAD_LETTER_QUEUE_URL")
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")

@@ -24,6 +24,14 @@ def message_store():
 
 
 @lru_cache(maxsize=1)
+def routing_store():
+    from smsbridge.adapters.routing import RoutingStore
+
+    settings = get_settings()
+    return RoutingStore(settings.routing_table, cache_s=2.0 if settings.local_runtime else 30.0)
+
+
+@lru_cache(maxsize=1)
 def consent_ledger():
     from smsbridge.adapters.consent import ConsentLedger
 
@@ -63,7 +71,7 @@ def send_service():
     settings = get_settings()
     return SendService(providers=provider_store(), messages=message_store(), consent=consent_ledger(),
                        claims=SendClaims(settings.idempotency_table), queue=outbound_queue(),
-                       dispatch=dispatcher(), concurrency=settings.send_concurrency)
+                       dispatch=dispatcher(), concurrency=settings.send_concurrency, routing=routing_store())
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +111,21 @@ def admin_providers():
 
 
 @lru_cache(maxsize=1)
+def admin_routing():
+    from smsbridge.adapters.routing import RoutingStore
+
+    # No read cache for the API, as for providers: a GET right after a PUT shows the change.
+    return RoutingStore(get_settings().routing_table, cache_s=0.0)
+
+
+@lru_cache(maxsize=1)
+def routing_admin():
+    from smsbridge.services.routing import RoutingAdmin
+
+    return RoutingAdmin(routing=admin_routing(), providers=admin_providers())
+
+
+@lru_cache(maxsize=1)
 def provider_admin():
     from smsbridge.services.providers import ProviderAdmin
 
@@ -125,7 +148,8 @@ def message_desk():
     from smsbridge.services.messages import MessageDesk
 
     return MessageDesk(providers=admin_providers(), messages=message_store(), search=message_store(),
-                       queue=outbound_queue(), retention_days=get_settings().message_retention_days)
+                       queue=outbound_queue(), retention_days=get_settings().message_retention_days,
+                       routing=admin_routing())
 
 
 @lru_cache(maxsize=1)

@@ -10,17 +10,19 @@ from smsbridge.core import time_index
 from smsbridge.errors import BadRequest, NotFound
 from smsbridge.models.api import MessageAccepted, MessagePage, MessageSummary, MessageView
 from smsbridge.models.message import OutboundMessage, to_e164
-from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.status import MessageStatus, StatusChange
 from smsbridge.observability import logger
-from smsbridge.services.ports import MessageLog, MessageSearch, ProviderSource, Queue
+from smsbridge.services.ports import MessageLog, MessageSearch, ProviderSource, Queue, RoutingSource
+from smsbridge.services.routing import Routed, routed
 from smsbridge.services.send import record_queued
 
 
 class MessageDesk:
     def __init__(self, *, providers: ProviderSource, messages: MessageLog, search: MessageSearch, queue: Queue,
-                 retention_days: int = 90, clock: Callable[[], datetime] = utc_now):
+                 retention_days: int = 90, clock: Callable[[], datetime] = utc_now,
+                 routing: RoutingSource | None = None):
         self._providers = providers
+        self._routing = routing
         self._messages = messages
         self._search = search
         self._queue = queue
@@ -29,9 +31,11 @@ class MessageDesk:
 
     def enqueue(self, message: OutboundMessage) -> MessageAccepted:
         """Record the message as `queued` and put it on the outbound queue; the caller's id makes it idempotent."""
-        provider = self._provider_of(message)
-        message = message.model_copy(update={"provider": provider.id})
-        if not record_queued(self._messages, message, provider, self._clock()):
+        chosen = self._route(message)
+        provider = chosen.provider
+        # Queued with its provider (and sender) chosen: the send function does not route it again.
+        message = chosen.message.model_copy(update={"provider": provider.id})
+        if not record_queued(self._messages, message, provider, self._clock(), reason=chosen.reason):
             existing = self._messages.get(message.id) or {}
             if existing.get("status") != MessageStatus.QUEUED.value or existing.get("attempts"):
                 # A repeat of a message already under way or done: the id is the idempotency key.
@@ -76,9 +80,9 @@ class MessageDesk:
         return MessagePage(items=items,
                            cursor=time_index.encode_cursor(page.before, scope) if page.before else None)
 
-    def _provider_of(self, message: OutboundMessage) -> ProviderConfig:
+    def _route(self, message: OutboundMessage) -> Routed:
         try:
-            return self._providers.get(message.provider) if message.provider else self._providers.default()
+            return routed(message, self._providers, self._routing)
         except ProviderNotFound as exc:
             raise BadRequest(f"provider: {exc}") from None
 

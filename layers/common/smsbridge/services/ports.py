@@ -8,6 +8,7 @@ from smsbridge.core.balance import BalanceRecord
 from smsbridge.core.consent import ConsentState
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.provider import ProviderConfig
+from smsbridge.models.routing import RoutingRules
 from smsbridge.models.status import StatusChange
 from smsbridge.models.wire import HttpRequest, HttpResponse
 
@@ -117,3 +118,9 @@ class DeadLetterStore(Protocol):
     def peek(self, limit: int) -> list[Any]: ...
     def redrive(self, wanted: set[str] | None) -> int: ...
     def delete(self, letter_id: str) -> bool: ...
+
+
+class RoutingSource(Protocol):
+    """The routing rules (`adapters.routing.RoutingStore`)."""
+
+    def rules(self) -> RoutingRules: ...

@@ -26,6 +26,8 @@ from smsbridge.clock import iso_utc, utc_now
 from smsbridge.observability import logger, metrics
 from smsbridge.services.dispatch import Dispatcher
 from smsbridge.services.ports import ConsentReader, MessageLog, ProviderCaller, ProviderSource, Queue, SendClaims
+from smsbridge.services.ports import RoutingSource
+from smsbridge.services.routing import routed
 
 
 
@@ -81,9 +83,12 @@ class SendService:
     def __init__(self, *, providers: ProviderSource, messages: MessageLog, consent: ConsentReader,
                  claims: SendClaims, queue: Queue, client: ProviderCaller | None = None,
                  dispatch: Dispatcher | None = None, clock: Callable[[], datetime] = utc_now,
-                 concurrency: int = 10, backoff: Backoff = Backoff(), busy_retry_s: float = 30.0):
-        """`dispatch` calls the providers; given `client` instead, a Dispatcher over it is made."""
+                 concurrency: int = 10, backoff: Backoff = Backoff(), busy_retry_s: float = 30.0,
+                 routing: RoutingSource | None = None):
+        """`dispatch` calls the providers; given `client` instead, a Dispatcher over it is made.
+        Without `routing`, every message without a provider goes to the default provider."""
         self._providers = providers
+        self._routing = routing
         self._messages = messages
         self._consent = consent
         self._claims = claims
@@ -137,9 +142,10 @@ class SendService:
         except ValidationError as exc:
             return self._reject(record, _describe(exc), _readable_id(record.body))
         try:
-            provider = self._providers.get(message.provider) if message.provider else self._providers.default()
+            chosen = routed(message, self._providers, self._routing)
         except ProviderNotFound as exc:
             return self._reject(record, str(exc), message.id)
+        message, provider = chosen.message, chosen.provider
         if not provider.enabled:
             return RecordResult(retry=self._delay(record, self._busy_retry_s), reason="provider is disabled")
 
@@ -155,7 +161,7 @@ class SendService:
         now = self._clock()
         message_type = message.effective_type(provider.default_sender)
         if record.attributes.ApproximateReceiveCount <= 1 or self._messages.get(message.id) is None:
-            record_queued(self._messages, message, provider, record.attributes.SentTimestamp)
+            record_queued(self._messages, message, provider, record.attributes.SentTimestamp, reason=chosen.reason)
         expires_at = message.expires_at or record.attributes.SentTimestamp + timedelta(days=provider.expiry_days)
         if now >= expires_at:
             return self._finish(message.id, MessageStatus.EXPIRED, f"expired at {iso_utc(expires_at)} before it was sent")
