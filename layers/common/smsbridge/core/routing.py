@@ -22,11 +22,17 @@ class Route:
 
 
 def region_of(number: str) -> str | None:
-    """The ISO region code of an E.164 number (None for numbers of no one country, such as +800)."""
+    """The ISO region code of an E.164 number, as phonenumbers reads it; None for numbers of no one
+    country (+800) and for numbers outside every known range of a code that several regions share
+    (+1, +44: GB, GG, IM, JE), where the region cannot be told."""
     try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(number, None))
+        parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
         return None
+    region = phonenumbers.region_code_for_number(parsed)
+    if region is None:
+        regions = phonenumbers.region_codes_for_country_code(parsed.country_code)
+        region = regions[0] if len(regions) == 1 else None
     return region if region in phonenumbers.SUPPORTED_REGIONS else None
 
 

@@ -23,9 +23,9 @@ class Routed:
 
 def routed(message: OutboundMessage, providers: ProviderSource, routing: RoutingSource | None) -> Routed:
     """Apply the routing rules to `message`; ProviderNotFound when the provider it ends with does not exist."""
-    rules = routing.rules().rules if routing is not None and not message.provider else []
+    rules = routing.rules().rules if routing is not None else []
     senders = {}
-    if rules and not message.sender:
+    if rules and not message.sender and not message.provider:
         # Only the rules' providers that may decide a rule's type condition are read (cached in the store).
         for rule in rules:
             if rule.match.type is not None and not rule.sender and rule.provider not in senders:
