@@ -8,6 +8,7 @@ export const ROUTES = [
   { screen: 'messages', module: './screens/messages.js', title: 'Messages' },
   { screen: 'messages', withId: true, module: './screens/message.js', title: 'Message' },
   { screen: 'consent', module: './screens/consent.js', title: 'Consent' },
+  { screen: 'routing', module: './screens/routing.js', title: 'Routing' },
   { screen: 'inbound', module: './screens/inbound.js', title: 'Inbound' },
   { screen: 'dead-letters', module: './screens/dead-letters.js', title: 'Dead letters' },
 ];

@@ -11,7 +11,7 @@ from tests.e2e.local_stack import LocalStack
 
 # (name in the navigation, route): the screens of issue 10.
 SCREENS = [("Overview", "overview"), ("Providers", "providers"), ("Messages", "messages"),
-           ("Consent", "consent"), ("Inbound", "inbound"), ("Dead letters", "dead-letters")]
+           ("Consent", "consent"), ("Routing", "routing"), ("Inbound", "inbound"), ("Dead letters", "dead-letters")]
 
 
 def test_given_the_local_runtime_when_its_root_is_opened_then_the_console_shows_its_navigation(

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { parseHash } from '../../../console/js/router.js';
 
 test('Given each screen\'s hash, Then its module is the one rendered', () => {
-  const modules = Object.fromEntries(['#/providers', '#/messages', '#/messages/m-1', '#/consent', '#/inbound', '#/dead-letters', '#/overview']
+  const modules = Object.fromEntries(['#/providers', '#/messages', '#/messages/m-1', '#/consent', '#/routing', '#/inbound', '#/dead-letters', '#/overview']
     .map((hash) => [hash, parseHash(hash).route.module]));
 
   assert.deepEqual(modules, {
@@ -13,6 +13,7 @@ test('Given each screen\'s hash, Then its module is the one rendered', () => {
     '#/messages': './screens/messages.js',
     '#/messages/m-1': './screens/message.js',
     '#/consent': './screens/consent.js',
+    '#/routing': './screens/routing.js',
     '#/inbound': './screens/inbound.js',
     '#/dead-letters': './screens/dead-letters.js',
     '#/overview': './screens/overview.js',
