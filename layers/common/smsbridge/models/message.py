@@ -7,10 +7,10 @@ import unicodedata
 import uuid
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 
 class MessageType(StrEnum):
@@ -63,6 +63,17 @@ def sender_problem(sender: str) -> str | None:
             "at least one letter) or a phone number / short code (digits, optional leading +, at most 15)")
 
 
+def _network_sender(sender: str) -> str:
+    problem = sender_problem(sender)
+    if problem:
+        raise ValueError(problem)
+    return sender
+
+
+# A sender a network takes (SPEC 2): the message's own, or the one a routing rule gives.
+NetworkSender = Annotated[str, AfterValidator(_network_sender)]
+
+
 def _first_non_finite(value: Any) -> str | None:
     """The path of the first NaN or infinite number in a JSON-like value ("" for the value
     itself), or None; iterative, so that nesting depth cannot exhaust the stack."""
@@ -90,7 +101,7 @@ class OutboundMessage(BaseModel):
                                  description="provider id; the default provider when absent")
     to: str
     text: str = Field(min_length=1, max_length=10_000)
-    sender: str | None = Field(default=None, max_length=64,
+    sender: NetworkSender | None = Field(default=None, max_length=64,
                                description="alphanumeric (1 to 11 of A-Z a-z 0-9 space - . _ & +, a letter among "
                                            "them) or a phone number / short code (optional +, at most 15 digits)")
     type: MessageType | None = Field(default=None, description="NOTIFICATION or MARKETING; see SPEC 2 for the default")
@@ -114,14 +125,6 @@ class OutboundMessage(BaseModel):
                              "return and tab are allowed)")
         if not value.strip():
             raise ValueError("holds only white space")
-        return value
-
-    @field_validator("sender")
-    @classmethod
-    def _network_sender(cls, value: str | None) -> str | None:
-        problem = None if value is None else sender_problem(value)
-        if problem:
-            raise ValueError(problem)
         return value
 
     @field_validator("vars", "template_variables")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from smsbridge.models.message import MessageType, sender_problem
+from smsbridge.models.message import MessageType, NetworkSender
 
 PROVIDER_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 # Far more than anyone routes by; it bounds the work done for each message.
@@ -52,16 +52,8 @@ class RoutingRule(BaseModel):
 
     match: RouteMatch = Field(default_factory=RouteMatch)
     provider: str = Field(pattern=PROVIDER_ID, description="the id of an existing provider")
-    sender: str | None = Field(default=None, max_length=64,
+    sender: NetworkSender | None = Field(default=None, max_length=64,
                                description="the sender for messages that give none (same rules as a message's sender)")
-
-    @field_validator("sender")
-    @classmethod
-    def _network_sender(cls, value: str | None) -> str | None:
-        problem = None if value is None else sender_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
 
 class RoutingRules(BaseModel):

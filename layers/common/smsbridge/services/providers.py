@@ -16,6 +16,15 @@ from smsbridge.models.provider import OAuth2Auth, ProviderConfig
 from smsbridge.observability import logger
 from smsbridge.services.ports import ProviderCatalog
 
+def provider_exists(providers: ProviderCatalog, provider_id: str) -> bool:
+    """Whether a provider of that id is stored (the admin API and the routing rules ask)."""
+    try:
+        providers.get(provider_id)
+    except ProviderNotFound:
+        return False
+    return True
+
+
 # A provider document as the API takes it on create and replace: a `preset` it names is merged
 # in before validation (SPEC 3), so what is stored is the whole configuration, `preset` kept as
 # a record of where it started; an unknown preset is a validation error listing the known ones.
@@ -35,7 +44,7 @@ class ProviderAdmin:
         return public_document(self._providers.get(provider_id))
 
     def create(self, config: ProviderConfig) -> dict[str, Any]:
-        if self._exists(config.id):
+        if provider_exists(self._providers, config.id):
             raise Conflict(f"provider {config.id!r} exists already: PUT /providers/{config.id} to change it")
         self._refuse_masks(config, {})
         self._check_urls(config)
@@ -50,7 +59,7 @@ class ProviderAdmin:
             raise BadRequest(f"id {config.id!r} in the body differs from {provider_id!r} in the path")
         self._check_urls(config)
         try:
-            stored = self._providers.get(provider_id) if self._exists(provider_id) else None
+            stored = self._providers.get(provider_id) if provider_exists(self._providers, provider_id) else None
         except ValidationError:
             stored = None  # a stored document the current model refuses: it is being replaced anyway
         stored_secrets = split_secrets(stored)[1] if stored is not None else {}
@@ -105,12 +114,6 @@ class ProviderAdmin:
             saved = True
         return ImportCurlResult(provider=public_document(config), notes=draft.notes, valid=True, saved=saved)
 
-    def _exists(self, provider_id: str) -> bool:
-        try:
-            self._providers.get(provider_id)
-        except ProviderNotFound:
-            return False
-        return True
 
     @staticmethod
     def _refuse_masks(config: ProviderConfig, stored: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ from smsbridge.models.message import OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.routing import RoutingRules
 from smsbridge.services.ports import ProviderSource, RoutingSource
+from smsbridge.services.providers import provider_exists
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class RoutingAdmin:
         return self._routing.rules()
 
     def replace(self, rules: RoutingRules) -> RoutingRules:
-        missing = {name for name in {rule.provider for rule in rules.rules} if not self._exists(name)}
+        missing = {name for name in {rule.provider for rule in rules.rules} if not provider_exists(self._providers, name)}
         errors = [{"loc": f"body.rules.{index}.provider", "msg": f"no provider {rule.provider!r}"}
                   for index, rule in enumerate(rules.rules) if rule.provider in missing]
         if errors:
@@ -69,10 +70,3 @@ class RoutingAdmin:
                           + "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]), errors)
         self._routing.put(rules)
         return rules
-
-    def _exists(self, provider_id: str) -> bool:
-        try:
-            self._providers.get(provider_id)
-        except ProviderNotFound:
-            return False
-        return True
