@@ -96,8 +96,8 @@ class MemoryQueue:
     def enqueue(self, message) -> None:
         self.enqueued.append(message)
 
-    def delay(self, receipt_handle: str, seconds: float) -> None:
-        self.delays[receipt_handle] = seconds
+    def delay(self, record, seconds: float) -> None:
+        self.delays[record.receiptHandle] = seconds
 
     def dead_letter(self, body: str, reason: str, *, message_id: str | None = None) -> None:
         self.dead.append((body, reason))

@@ -64,6 +64,13 @@ def dispatcher():
 
 
 @lru_cache(maxsize=1)
+def traffic():
+    from smsbridge.services.traffic import Traffic
+
+    return Traffic(dispatcher())
+
+
+@lru_cache(maxsize=1)
 def send_service():
     from smsbridge.adapters.idempotency import SendClaims
     from smsbridge.services.send import SendService
@@ -71,7 +78,7 @@ def send_service():
     settings = get_settings()
     return SendService(providers=provider_store(), messages=message_store(), consent=consent_ledger(),
                        claims=SendClaims(settings.idempotency_table), queue=outbound_queue(),
-                       dispatch=dispatcher(), concurrency=settings.send_concurrency, routing=routing_store())
+                       traffic=traffic(), concurrency=settings.send_concurrency, routing=routing_store())
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,7 @@ import re
 import boto3
 
 from smsbridge.models.message import OutboundMessage
+from smsbridge.models.queue import QueuedRecord
 
 # SQS caps a message's invisibility at 12 hours.
 MAX_VISIBILITY_S = 12 * 3600
@@ -28,11 +29,23 @@ class OutboundQueue:
     def enqueue(self, message: OutboundMessage) -> None:
         self._sqs.send_message(QueueUrl=self.url, MessageBody=message.model_dump_json(exclude_none=True))
 
-    def delay(self, receipt_handle: str, seconds: float) -> None:
-        """Keep a received message invisible for `seconds` before it is tried again."""
+    def delay(self, record: QueuedRecord, seconds: float) -> None:
+        """Keep a received message invisible for `seconds` before it is tried again, on the queue it came from."""
         timeout = max(0, min(int(seconds + 0.999), MAX_VISIBILITY_S))
-        self._sqs.change_message_visibility(QueueUrl=self.url, ReceiptHandle=receipt_handle,
+        self._sqs.change_message_visibility(QueueUrl=self.url_of(record.eventSourceARN), ReceiptHandle=record.receiptHandle,
                                             VisibilityTimeout=timeout)
+
+    def url_of(self, queue_arn: str) -> str:
+        """The URL of the queue a record came from (its name is the ARN's last part); the outbound queue's by default."""
+        name = queue_arn.rsplit(":", 1)[-1]
+        for url in self.urls:
+            if name and url.rstrip("/").rsplit("/", 1)[-1] == name:
+                return url
+        return self.url
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return (self.url,)
 
     def dead_letter(self, body: str, reason: str, *, message_id: str | None = None) -> None:
         """Move a body that can never be sent to the dead-letter queue: the body as it came (as

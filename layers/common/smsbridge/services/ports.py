@@ -8,6 +8,7 @@ from smsbridge.core.balance import BalanceRecord
 from smsbridge.core.consent import ConsentState
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.provider import ProviderConfig
+from smsbridge.models.queue import QueuedRecord
 from smsbridge.models.routing import RoutingRules
 from smsbridge.models.status import StatusChange
 from smsbridge.models.wire import HttpRequest, HttpResponse
@@ -79,7 +80,7 @@ class Queue(Protocol):
     """The outbound queue and its dead-letter queue (`adapters.queue.OutboundQueue`)."""
 
     def enqueue(self, message: OutboundMessage) -> None: ...
-    def delay(self, receipt_handle: str, seconds: float) -> None: ...
+    def delay(self, record: QueuedRecord, seconds: float) -> None: ...
     def dead_letter(self, body: str, reason: str, *, message_id: str | None = None) -> None: ...
 
 

@@ -25,6 +25,7 @@ from smsbridge.models.wire import HttpRequest
 from smsbridge.clock import iso_utc, utc_now
 from smsbridge.observability import logger, metrics
 from smsbridge.services.dispatch import Dispatcher
+from smsbridge.services.traffic import Traffic
 from smsbridge.services.ports import ConsentReader, MessageLog, ProviderCaller, ProviderSource, Queue, SendClaims
 from smsbridge.services.ports import RoutingSource
 from smsbridge.services.routing import routed
@@ -82,10 +83,10 @@ class _Request:
 class SendService:
     def __init__(self, *, providers: ProviderSource, messages: MessageLog, consent: ConsentReader,
                  claims: SendClaims, queue: Queue, client: ProviderCaller | None = None,
-                 dispatch: Dispatcher | None = None, clock: Callable[[], datetime] = utc_now,
+                 traffic: Traffic | None = None, clock: Callable[[], datetime] = utc_now,
                  concurrency: int = 10, backoff: Backoff = Backoff(), busy_retry_s: float = 30.0,
                  routing: RoutingSource | None = None):
-        """`dispatch` calls the providers; given `client` instead, a Dispatcher over it is made.
+        """`traffic` calls the providers; given `client` instead, Traffic over a Dispatcher over it is made.
         Without `routing`, every message without a provider goes to the default provider."""
         self._providers = providers
         self._routing = routing
@@ -93,7 +94,7 @@ class SendService:
         self._consent = consent
         self._claims = claims
         self._queue = queue
-        self._dispatch = dispatch if dispatch is not None else Dispatcher(client, clock=clock)
+        self._traffic = traffic if traffic is not None else Traffic(Dispatcher(client, clock=clock), clock=clock)
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
         self._backoff = backoff
@@ -222,11 +223,11 @@ class SendService:
     def _deliver(self, request: _Request) -> None:
         jobs = request.jobs
         # A lone message goes out as rendered at admission; a batch is rendered as one request.
-        dispatch = self._dispatch.send(request.provider, [job.message for job in jobs],
-                                       request=jobs[0].request if len(jobs) == 1 else None)
-        request.outcomes = dispatch.outcomes
-        if dispatch.requested:
-            for job in jobs:
+        deliveries = self._traffic.send(request.provider, [job.message for job in jobs],
+                                        request=jobs[0].request if len(jobs) == 1 else None)
+        request.outcomes = [delivery.outcome for delivery in deliveries]
+        for job, delivery in zip(jobs, deliveries):
+            if delivery.requested:
                 job.attempt = self._messages.next_attempt(job.message.id)
 
     def _settle(self, job: _Job, outcome: Outcome) -> RecordResult:
@@ -264,7 +265,7 @@ class SendService:
         return RecordResult(retry=self._delay(job.record, wait), reason=reason)
 
     def _delay(self, record: QueuedRecord, seconds: float) -> bool:
-        self._queue.delay(record.receiptHandle, seconds)
+        self._queue.delay(record, seconds)
         return True
 
 
