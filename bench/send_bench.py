@@ -3,6 +3,10 @@
     concurrency_ratio=      wall time of one 10-record batch / one round trip   (target <= 1.5)
     cpu_ratio_vs_requests=  CPU per message through render, auth, send and classify /
                             CPU per message of a bare requests.Session().post loop  (target <= 1.2)
+    aws_calls_per_message=  the AWS calls the send function makes per message, for a 10-message
+                            NOTIFICATION batch and a 10-message MARKETING batch   (target <= 1.0)
+    cpu_ratio_with_storage= CPU per message through the whole send path, its AWS calls included /
+                            CPU per message of a bare requests.Session().post loop
     import_ratio=           import of the send handler in a fresh interpreter /
                             `import boto3, requests` in a fresh interpreter       (target <= 1.5)
                             (both from compiled bytecode, as deployed). The handler imports the
@@ -11,7 +15,12 @@
 
 The provider is a real HTTP server on 127.0.0.1 in another process (so its CPU is not counted),
 answering after 100 ms for the concurrency figure and at once for the CPU figure. Storage is
-in memory (tests/support/fakes.py): DynamoDB's cost is not the question here (NOTES: moto).
+in memory (tests/support/fakes.py) for those two: DynamoDB's cost is not their question (NOTES:
+moto). The storage figures are: the send function as wired for Lambda (`wiring.send_service()`),
+its tables and queues created from template.yaml in a moto server running in another process, so
+that the client's botocore CPU (serialising, signing, parsing) counts and moto's does not. Calls are
+counted by botocore's `before-call` event on every client the send function creates; SQS
+receive and delete are the event source mapping's and the bench makes none.
 Run with `make bench`.
 """
 from __future__ import annotations
@@ -31,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers/common"), str(ROOT / "functions/send"), str(ROOT)]
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # the bench's metrics are its printed figures
 
 import requests  # noqa: E402
 
@@ -141,6 +151,142 @@ def cpu_ratio(rounds: int = 12, per_round: int = 300) -> tuple[float, float, flo
         return statistics.median(ratios), statistics.median(ours), statistics.median(theirs)
 
 
+MOTO = """
+import sys
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print("http://%s:%d" % server.get_host_and_port(), flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+# The calls Lambda's event source mapping makes, not the function.
+NOT_THE_FUNCTIONS = {("sqs", "ReceiveMessage"), ("sqs", "DeleteMessage"), ("sqs", "DeleteMessageBatch")}
+
+
+@contextmanager
+def child(script: str):
+    """A child process that prints one line (its address) and runs until its stdin closes."""
+    process = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, cwd=str(ROOT))
+    try:
+        yield process.stdout.readline().strip()
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def send_function_on_moto(moto_url: str):
+    """The send function as wired for Lambda, on the template's resources in the moto server at
+    `moto_url`; yields (send service, call counter: a dict of (service, operation) to count)."""
+    import boto3
+    import botocore.handlers
+
+    from local.aws import EndpointSession
+    from local.template import REGION, Template, create_resources
+    from smsbridge import wiring
+    from smsbridge.settings import get_settings
+
+    saved = dict(os.environ)
+    template = Template.load(ROOT / "template.yaml", endpoint_url=moto_url)
+    create_resources(template, EndpointSession(moto_url))
+    os.environ.update({**template.function("SendFunction").environment, "SMSBRIDGE_LOCAL": "true",
+                       "AWS_ENDPOINT_URL": moto_url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+                       "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true",
+                       # Loopback provider URLs need the local runtime's setting; its caches the
+                       # deployed ones (30 s), so that the figures are those of Lambda.
+                       "CONFIG_CACHE_S": "30"})
+    calls: dict[tuple[str, str], int] = {}
+
+    def count(model, **_) -> None:
+        key = (model.service_model.endpoint_prefix, model.name)
+        if key not in NOT_THE_FUNCTIONS:
+            calls[key] = calls.get(key, 0) + 1
+
+    # A built-in handler of every botocore session created from now on (the send function's
+    # adapters may make sessions of their own), copied into each client it creates.
+    handler = ("before-call", count)
+    botocore.handlers.BUILTIN_HANDLERS.append(handler)
+    boto3.DEFAULT_SESSION = None
+    get_settings.cache_clear()
+    for name in dir(wiring):
+        if hasattr(getattr(wiring, name), "cache_clear"):
+            getattr(wiring, name).cache_clear()
+    try:
+        yield wiring.send_service(), calls
+    finally:
+        botocore.handlers.BUILTIN_HANDLERS.remove(handler)
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+        boto3.DEFAULT_SESSION = None
+
+
+def typed_record(i: int, message_type: str) -> QueuedRecord:
+    """A record whose message names no provider (the default one), as most applications send."""
+    body = json.dumps({"id": f"bench-{time.monotonic_ns()}-{i}", "to": "+33612345678", "type": message_type,
+                       "text": f"Your code is {i:04d}" if message_type == "NOTIFICATION" else f"Sale {i}: 20% off"})
+    return QueuedRecord.model_validate({"messageId": f"sqs-{i}", "receiptHandle": f"rh-{i}", "body": body,
+                                        "attributes": {"ApproximateReceiveCount": "1",
+                                                       "SentTimestamp": str(int(time.time() * 1000))}})
+
+
+def storage_figures(rounds: int = 10, batches_per_round: int = 5) -> dict[str, float]:
+    """AWS calls per message of a warm 10-message batch of each type, and the CPU ratio of the whole
+    send path (storage included) to a bare requests loop, measured side by side."""
+    with child(MOTO) as moto_url, provider_process(0.0) as url, send_function_on_moto(moto_url) as (service, calls):
+        from smsbridge import wiring
+
+        config = provider_config(url).model_copy(update={"default": True})
+        wiring.provider_store().put(config)
+        session = requests.Session()
+        token = config.auth.token.get_secret_value()
+        figures: dict[str, float] = {}
+
+        def batch(message_type: str) -> None:
+            results = service.send_batch([typed_record(i, message_type) for i in range(10)])
+            assert not any(r.retry for r in results.values()), results
+
+        for message_type in ("NOTIFICATION", "MARKETING"):
+            batch(message_type)  # warm: caches filled, connections open
+            calls.clear()
+            batch(message_type)
+            figures[message_type] = sum(calls.values()) / 10
+            figures[message_type + "_calls"] = dict(calls)
+
+        def bare() -> None:
+            for i in range(10 * batches_per_round):
+                answer = session.post(url + "/v1/messages", headers={"Authorization": "Bearer " + token},
+                                      json={"to": "+33612345678", "from": "ACME", "text": f"Your code is {i:04d}"})
+                assert answer.status_code == 201 and answer.json()["id"]
+
+        for message_type in ("NOTIFICATION", "MARKETING"):
+            def bridge() -> None:
+                for _ in range(batches_per_round):
+                    batch(message_type)
+
+            bridge(), bare()
+            ours, theirs, ratios = [], [], []
+            for _ in range(rounds):
+                for side, samples in ((bridge, ours), (bare, theirs)):
+                    gc.collect()
+                    start = time.process_time()
+                    side()
+                    samples.append((time.process_time() - start) / (10 * batches_per_round))
+                ratios.append(ours[-1] / theirs[-1])
+            figures[message_type + "_cpu_ratio"] = statistics.median(ratios)
+            figures[message_type + "_cpu"] = statistics.median(ours)
+            figures["bare_cpu"] = statistics.median(theirs)
+        return figures
+
+
+def describe_calls(calls: dict[tuple[str, str], int]) -> str:
+    return ", ".join(f"{operation} {n}" for (_, operation), n in sorted(calls.items(), key=lambda kv: -kv[1]))
+
+
 def send_path_modules() -> str:
     """What the first batch imports after the handler's import: the modules `wiring.send_service()`
     imports, itself and through the other factories of wiring.py it calls."""
@@ -195,6 +341,14 @@ def main() -> None:
     ratio, mine, base = cpu_ratio()
     print(f"cpu_ratio_vs_requests={ratio:.2f}  (bridge {mine * 1e3:.3f} ms CPU/message / bare requests "
           f"{base * 1e3:.3f} ms CPU/message; target <= 1.2)")
+    storage = storage_figures()
+    for message_type in ("NOTIFICATION", "MARKETING"):
+        print(f"aws_calls_per_message={storage[message_type]:.1f}  ({message_type}, a warm 10-message batch: "
+              f"{describe_calls(storage[message_type + '_calls'])}; target <= 1.0)")
+    print(f"cpu_ratio_with_storage={storage['NOTIFICATION_cpu_ratio']:.2f}  (NOTIFICATION: send path with its "
+          f"AWS calls {storage['NOTIFICATION_cpu'] * 1e3:.3f} ms CPU/message / bare requests "
+          f"{storage['bare_cpu'] * 1e3:.3f} ms CPU/message; MARKETING: {storage['MARKETING_cpu_ratio']:.2f}, "
+          f"{storage['MARKETING_cpu'] * 1e3:.3f} ms)")
     ratio, mine, base, deferred = import_ratio()
     print(f"import_ratio={ratio:.2f}  (import send_handler {mine * 1000:.0f} ms / import boto3, requests "
           f"{base * 1000:.0f} ms; target <= 1.5)")

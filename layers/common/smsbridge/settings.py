@@ -30,6 +30,14 @@ class Settings(BaseModel):
     send_concurrency: int = Field(default=10, ge=1, le=64, alias="SEND_CONCURRENCY")
     # The local runtime only: provider URLs may then be plain http on loopback.
     local_runtime: bool = Field(default=False, alias="SMSBRIDGE_LOCAL")
+    # How long the send path keeps providers and routing rules: 30 s deployed, 2 s locally unless set.
+    config_cache_s: float | None = Field(default=None, ge=0, alias="CONFIG_CACHE_S")
+
+    @property
+    def send_cache_s(self) -> float:
+        if self.config_cache_s is not None:
+            return self.config_cache_s
+        return 2.0 if self.local_runtime else 30.0
 
 
 @lru_cache(maxsize=1)

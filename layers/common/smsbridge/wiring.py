@@ -11,8 +11,7 @@ def provider_store():
     from smsbridge.adapters.store import ProviderStore
 
     settings = get_settings()
-    return ProviderStore(settings.providers_table, settings.secret_prefix,
-                         cache_s=2.0 if settings.local_runtime else 30.0)
+    return ProviderStore(settings.providers_table, settings.secret_prefix, cache_s=settings.send_cache_s)
 
 
 @lru_cache(maxsize=1)
@@ -28,7 +27,7 @@ def routing_store():
     from smsbridge.adapters.routing import RoutingStore
 
     settings = get_settings()
-    return RoutingStore(settings.routing_table, cache_s=2.0 if settings.local_runtime else 30.0)
+    return RoutingStore(settings.routing_table, cache_s=settings.send_cache_s)
 
 
 @lru_cache(maxsize=1)
