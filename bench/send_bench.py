@@ -52,7 +52,7 @@ from smsbridge.models.message import OutboundMessage  # noqa: E402
 from smsbridge.models.provider import ProviderConfig  # noqa: E402
 from smsbridge.models.queue import QueuedRecord  # noqa: E402
 from smsbridge.services.send import SendService  # noqa: E402
-from tests.support.fakes import MemoryClaims, MemoryConsent, MemoryMessages, MemoryProviders, MemoryQueue  # noqa: E402
+from tests.support.fakes import MemoryConsent, MemoryMessages, MemoryProviders, MemoryQueue  # noqa: E402
 
 LATENCY_S = 0.100
 SERVER = """
@@ -98,7 +98,7 @@ def concurrency_ratio() -> tuple[float, float, float]:
     with provider_process(LATENCY_S) as url:
         config = provider_config(url)
         service = SendService(providers=MemoryProviders(config), messages=MemoryMessages(), consent=MemoryConsent(),
-                              claims=MemoryClaims(), queue=MemoryQueue(),
+                              queue=MemoryQueue(),
                               client=ProviderClient(ProviderTransport(local_runtime=True)), concurrency=10)
         session = requests.Session()
         payload = {"to": "+33612345678", "from": "ACME", "text": "x"}

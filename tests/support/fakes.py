@@ -3,10 +3,11 @@ unit tests and benchmarks where DynamoDB and SQS are not the question."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
-from smsbridge.adapters.idempotency import Claim
 from smsbridge.adapters.store import ProviderNotFound
+from smsbridge.models.claim import ClaimAnswer, ClaimRequest, FinalRecord, MessageState
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.status import StatusChange
 
@@ -48,43 +49,84 @@ class MemoryMessages:
 
     def record(self, message_id: str, change: StatusChange, *, apply_if_status_in=None, **fields: Any) -> bool:
         with self._lock:
-            item = self.items.setdefault(message_id, {"id": message_id, "history": []})
-            item["history"].append(change)
-            if apply_if_status_in is not None and item.get("status") not in apply_if_status_in:
-                return False
-            item["status"] = change.status.value
-            item.update({k: v for k, v in fields.items() if v is not None})
-            return True
+            return self._record(message_id, change, apply_if_status_in, fields)
+
+    def _record(self, message_id, change, apply_if_status_in, fields) -> bool:
+        item = self.items.setdefault(message_id, {"id": message_id, "history": []})
+        item["history"].append(change)
+        if apply_if_status_in is not None and item.get("status") not in apply_if_status_in:
+            return False
+        item["status"] = change.status.value
+        item.update({k: v for k, v in fields.items() if v is not None})
+        return True
+
+    # The claims, with MessageStore's conditions (adapters/store.py), one lock standing for a transaction.
+
+    def states(self, message_ids: list[str]) -> dict[str, MessageState]:
+        with self._lock:
+            return {i: self._state(i) for i in message_ids}
+
+    def _state(self, message_id: str) -> MessageState:
+        item = self.items.get(message_id)
+        if item is None:
+            return MessageState()
+        return MessageState(exists=True, status=item.get("status"), claimed_until=item.get("claimed_until"),
+                            attempts=item.get("attempts", 0))
+
+    def claim(self, requests: list[ClaimRequest]) -> dict[str, ClaimAnswer]:
+        now_s = time.time()
+        answers = {}
+        with self._lock:
+            for request in requests:
+                state = self._state(request.message_id)
+                if state.settled:
+                    answers[request.message_id] = ClaimAnswer("done", state)
+                    continue
+                if state.busy(now_s):
+                    answers[request.message_id] = ClaimAnswer("busy", state)
+                    continue
+                item = self.items.setdefault(request.message_id, {"id": request.message_id})
+                item.setdefault("history", [request.first.change])
+                item.setdefault("status", request.first.change.status.value)
+                for name, value in request.first.fields.items():
+                    if value is not None:
+                        item.setdefault(name, value)
+                if request.settle_with:
+                    item["history"] = item["history"] + list(request.settle_with)
+                    item["status"] = request.settle_with[-1].status.value
+                    item.pop("claimed_until", None)
+                    item.pop("claimed_by", None)
+                else:
+                    item.update(claimed_until=request.claimed_until, claimed_by=request.token,
+                                attempts=state.attempts + 1)
+                answers[request.message_id] = ClaimAnswer("taken", state)
+        return answers
+
+    def settle(self, finals: list[FinalRecord]) -> None:
+        with self._lock:
+            for final in finals:
+                item = self.items.get(final.message_id)
+                if item is None or item.get("claimed_by") != final.token:
+                    for change in final.changes:
+                        self._record(final.message_id, change, {"queued"}, final.fields)
+                    continue
+                item["history"] = item["history"] + list(final.changes)
+                item["status"] = final.changes[-1].status.value
+                item["attempts"] = final.attempts
+                item.update({k: v for k, v in final.fields.items() if v is not None})
+                item.pop("claimed_until", None)
+                item.pop("claimed_by", None)
 
 
 class MemoryConsent:
     def __init__(self) -> None:
-        self.states: dict[tuple[str, str], Any] = {}
+        self.by_subject: dict[tuple[str, str], Any] = {}
 
     def state(self, provider_id: str, phone: str):
-        return self.states.get((provider_id, phone))
+        return self.by_subject.get((provider_id, phone))
 
-
-class MemoryClaims:
-    def __init__(self) -> None:
-        self.claims: dict[str, Claim] = {}
-        self._lock = threading.Lock()
-
-    def claim(self, message_id: str, remaining_ms: int) -> Claim:
-        with self._lock:
-            existing = self.claims.get(message_id)
-            if existing is None:
-                self.claims[message_id] = Claim("busy")
-                return Claim("new")
-            return existing
-
-    def complete(self, message_id: str, result: dict[str, Any]) -> None:
-        with self._lock:
-            self.claims[message_id] = Claim("done", result)
-
-    def release(self, message_id: str) -> None:
-        with self._lock:
-            self.claims.pop(message_id, None)
+    def states(self, subjects: list[tuple[str, str]]):
+        return {subject: self.state(*subject) for subject in subjects}
 
 
 class MemoryQueue:

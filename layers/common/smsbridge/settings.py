@@ -17,7 +17,6 @@ class Settings(BaseModel):
     messages_table: str = Field(default="smsbridge-messages", alias="MESSAGES_TABLE")
     consent_table: str = Field(default="smsbridge-consent", alias="CONSENT_TABLE")
     consent_history_table: str = Field(default="smsbridge-consent-history", alias="CONSENT_HISTORY_TABLE")
-    idempotency_table: str = Field(default="smsbridge-idempotency", alias="IDEMPOTENCY_TABLE")
     inbound_table: str = Field(default="smsbridge-inbound", alias="INBOUND_TABLE")
     balance_table: str = Field(default="smsbridge-balance", alias="BALANCE_TABLE")
     routing_table: str = Field(default="smsbridge-routing", alias="ROUTING_TABLE")

@@ -71,13 +71,12 @@ def traffic():
 
 @lru_cache(maxsize=1)
 def send_service():
-    from smsbridge.adapters.idempotency import SendClaims
     from smsbridge.services.send import SendService
 
     settings = get_settings()
     return SendService(providers=provider_store(), messages=message_store(), consent=consent_ledger(),
-                       claims=SendClaims(settings.idempotency_table), queue=outbound_queue(),
-                       traffic=traffic(), concurrency=settings.send_concurrency, routing=routing_store())
+                       queue=outbound_queue(), traffic=traffic(), concurrency=settings.send_concurrency,
+                       routing=routing_store())
 
 
 @lru_cache(maxsize=1)

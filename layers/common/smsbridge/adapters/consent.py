@@ -1,6 +1,7 @@
 """The consent ledger in DynamoDB: the state per (provider, phone number), and its history."""
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +14,9 @@ from botocore.exceptions import ClientError
 from smsbridge.clock import iso_utc
 from smsbridge.core.consent import ConsentState
 
+
+_BATCH_GET_MAX = 100  # keys per BatchGetItem
+_UNPROCESSED_ROUNDS = 5
 
 # History items under this prefix mark provider event ids already seen; they are not events.
 SEEN_PREFIX = "seen#"
@@ -58,6 +62,28 @@ class ConsentLedger:
     def state(self, provider_id: str, phone: str) -> ConsentState | None:
         item = self.get(provider_id, phone)
         return ConsentState(item["state"]) if item else None
+
+    def states(self, subjects: list[tuple[str, str]]) -> dict[tuple[str, str], ConsentState | None]:
+        """The state of each (provider, phone), by strongly consistent BatchGetItem: one call per 100."""
+        wanted = list(dict.fromkeys(subjects))
+        found: dict[tuple[str, str], ConsentState | None] = dict.fromkeys(wanted)
+        client = self._table.meta.client
+        for start in range(0, len(wanted), _BATCH_GET_MAX):
+            chunk = wanted[start:start + _BATCH_GET_MAX]
+            request = {self._table.name: {"Keys": [{"provider": p, "phone": n} for p, n in chunk],
+                                          "ConsistentRead": True, "ProjectionExpression": "provider, phone, #s",
+                                          "ExpressionAttributeNames": {"#s": "state"}}}
+            for _ in range(_UNPROCESSED_ROUNDS):
+                answer = client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self._table.name, []):
+                    found[(item["provider"], item["phone"])] = ConsentState(item["state"])
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(0.05)
+            else:
+                raise RuntimeError("DynamoDB left consent keys unprocessed after several rounds")
+        return found
 
     def apply(self, event: ConsentEvent, *, now: datetime | None = None) -> Applied:
         """Record the event in the history and make it the current state unless a newer one is there.

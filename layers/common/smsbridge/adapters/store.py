@@ -4,20 +4,23 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import boto3
 from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from smsbridge.adapters.time_index import Page, TimeIndex
 from smsbridge.core import time_index
 from smsbridge.core.secrets import join_secrets, provider_secrets, split_secrets
+from smsbridge.models.claim import ClaimAnswer, ClaimRequest, FinalRecord, MessageState
 from smsbridge.models.provider import ProviderConfig
-from smsbridge.models.status import StatusChange
-from smsbridge.observability import remember_secrets
+from smsbridge.models.status import MessageStatus, StatusChange
+from smsbridge.observability import logger, remember_secrets
 
 
 class ProviderNotFound(LookupError):
@@ -38,6 +41,7 @@ class ProviderStore:
         self._prefix = secret_prefix
         self._cache_s = cache_s
         self._cache: dict[str, tuple[float, ProviderConfig]] = {}
+        self._default: tuple[float, str] | None = None  # when it was read, and the default provider's id
         self._lock = threading.Lock()
 
     def get(self, provider_id: str) -> ProviderConfig:
@@ -54,11 +58,22 @@ class ProviderStore:
         return config
 
     def default(self) -> ProviderConfig:
-        """The provider marked `default`, or the only provider there is."""
+        """The provider marked `default`, or the only provider there is; which one it is is
+        cached like the providers themselves (a Scan per message was the send path's dearest call)."""
+        now = time.monotonic()
+        known = self._default
+        if known and now - known[0] < self._cache_s:
+            try:
+                return self.get(known[1])
+            except ProviderNotFound:
+                pass  # deleted since: look again
         items = self._scan()
         marked = [i for i in items if i.get("default")]
         if len(marked) == 1 or len(items) == 1:
-            return self.get((marked or items)[0]["id"])
+            chosen = (marked or items)[0]["id"]
+            with self._lock:
+                self._default = (now, chosen)
+            return self.get(chosen)
         if not items:
             raise ProviderNotFound("no provider is configured")
         raise ProviderNotFound("the message names no provider and no single provider is marked default")
@@ -81,6 +96,7 @@ class ProviderStore:
                                    "config": json.dumps(public)})
         with self._lock:
             self._cache.pop(config.id, None)
+            self._default = None
 
     def delete(self, provider_id: str) -> bool:
         old = self._table.delete_item(Key={"id": provider_id}, ReturnValues="ALL_OLD").get("Attributes")
@@ -92,6 +108,7 @@ class ProviderStore:
                     raise
         with self._lock:
             self._cache.pop(provider_id, None)
+            self._default = None
         return old is not None
 
     def _scan(self) -> list[dict[str, Any]]:
@@ -134,6 +151,8 @@ class MessageStore:
 
     def __init__(self, table_name: str, *, retention_days: int = 90, dynamodb=None):
         self._table = (dynamodb or boto3.resource("dynamodb")).Table(table_name)
+        # The resource's client: it takes and returns plain Python values, like the Table.
+        self._client = self._table.meta.client
         self._retention = timedelta(days=retention_days)
         self.by_time = TimeIndex(self._table, BY_TIME_INDEX, SEARCH_PARTITION, SEARCH_SORT)
         self.by_phone = TimeIndex(self._table, BY_PHONE_INDEX, "to", SEARCH_SORT)
@@ -155,6 +174,167 @@ class MessageStore:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             return False
+
+    # ------------------------------------------------------------ the send path's claims (models/claim.py)
+
+    def states(self, message_ids: list[str]) -> dict[str, MessageState]:
+        """What the send path needs of each message (absent ones too), by strongly consistent
+        BatchGetItem: one call per 100 messages."""
+        wanted = list(dict.fromkeys(message_ids))
+        found: dict[str, MessageState] = {i: MessageState() for i in wanted}
+        for start in range(0, len(wanted), _BATCH_GET_MAX):
+            request = {self._table.name: {"Keys": [{"id": i} for i in wanted[start:start + _BATCH_GET_MAX]],
+                                          "ConsistentRead": True,
+                                          "ProjectionExpression": "id, #s, claimed_until, attempts",
+                                          "ExpressionAttributeNames": {"#s": "status"}}}
+            for _ in range(_UNPROCESSED_ROUNDS):
+                answer = self._client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self._table.name, []):
+                    found[item["id"]] = _state_of(item)
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(_UNPROCESSED_PAUSE_S)
+            else:
+                raise RuntimeError("DynamoDB left keys unprocessed after several rounds")
+        return found
+
+    def claim(self, requests: list[ClaimRequest]) -> dict[str, ClaimAnswer]:
+        """Make each request's write, all of them in one transaction (up to 100 messages).
+
+        When the transaction is cancelled, its reasons (with the message as it was) say which
+        messages were settled already (`done`) or claimed elsewhere (`busy`); the others are
+        written again in a second transaction, a stale read corrected from what DynamoDB
+        returned. What still cannot be taken after a few rounds answers `busy` (tried later)."""
+        answers: dict[str, ClaimAnswer] = {}
+        for start in range(0, len(requests), _TRANSACTION_MAX):
+            answers.update(self._claim_chunk(requests[start:start + _TRANSACTION_MAX]))
+        return answers
+
+    def _claim_chunk(self, requests: list[ClaimRequest]) -> dict[str, ClaimAnswer]:
+        answers: dict[str, ClaimAnswer] = {}
+        pending = list(requests)
+        for _ in range(_TRANSACTION_ROUNDS):
+            if not pending:
+                break
+            now_s = time.time()
+            try:
+                self._client.transact_write_items(TransactItems=[self._claim_item(r, now_s) for r in pending])
+                answers.update({r.message_id: ClaimAnswer("taken", r.seen) for r in pending})
+                return answers
+            except ClientError as exc:
+                reasons = _cancellation_reasons(exc)
+                if reasons is None or len(reasons) != len(pending):
+                    raise
+            again = []
+            for request, reason in zip(pending, reasons):
+                code = reason.get("Code")
+                if code == "ConditionalCheckFailed":
+                    state = _state_of(_deserialize(reason["Item"])) if reason.get("Item") else MessageState()
+                    if state.settled:
+                        answers[request.message_id] = ClaimAnswer("done", state)
+                        continue
+                    if state.busy(now_s):
+                        answers[request.message_id] = ClaimAnswer("busy", state)
+                        continue
+                    request = replace(request, seen=state)  # read stale: the write follows what is there
+                # "None" (not at fault), TransactionConflict (another write on it just now),
+                # throttling: written again in the next round.
+                again.append(request)
+            pending = again
+        answers.update({r.message_id: ClaimAnswer("busy", r.seen) for r in pending})
+        return answers
+
+    def _claim_item(self, request: ClaimRequest, now_s: float) -> dict[str, Any]:
+        first = request.first
+        at = first.change.at
+        names = {"#s": "status", "#h": "history", "#c": "created_at", "#u": "updated_at", "#t": "ttl",
+                 "#sp": SEARCH_PARTITION, "#sk": SEARCH_SORT, "#cu": "claimed_until", "#cb": "claimed_by",
+                 "#a": "attempts"}
+        values: dict[str, Any] = {
+            ":queued": MessageStatus.QUEUED.value, ":first": [first.change.model_dump(mode="json", exclude_none=True)],
+            ":at": at, ":now": now_s,
+            ":sp": time_index.partition_key(request.message_id, at),
+            ":sk": time_index.sort_key(request.message_id, at)}
+        # The first record's fields only where nobody wrote them before (the API, an earlier try).
+        sets = ["#c = if_not_exists(#c, :at)", "#sp = if_not_exists(#sp, :sp)", "#sk = if_not_exists(#sk, :sk)"]
+        for i, (name, value) in enumerate(first.fields.items()):
+            if value is not None:
+                names[f"#f{i}"], values[f":f{i}"] = name, value
+                sets.append(f"#f{i} = if_not_exists(#f{i}, :f{i})")
+        condition = "(attribute_not_exists(#s) OR #s = :queued) AND (attribute_not_exists(#cu) OR #cu < :now)"
+        if request.settle_with:
+            last = request.settle_with[-1]
+            values.update({":changes": [c.model_dump(mode="json", exclude_none=True) for c in request.settle_with],
+                           ":status": last.status.value, ":u": last.at, ":ttl": self._ttl(last.at)})
+            sets += ["#h = list_append(if_not_exists(#h, :first), :changes)", "#s = :status", "#u = :u",
+                     "#t = :ttl"]
+            expression = "SET " + ", ".join(sets) + " REMOVE #cu, #cb"
+            names.pop("#a")
+        else:
+            values.update({":until": request.claimed_until, ":token": request.token,
+                           ":next": request.seen.attempts + 1, ":ttl": self._ttl(at)})
+            sets += ["#h = if_not_exists(#h, :first)", "#s = if_not_exists(#s, :queued)", "#u = if_not_exists(#u, :at)",
+                     "#t = if_not_exists(#t, :ttl)", "#cu = :until", "#cb = :token", "#a = :next"]
+            expression = "SET " + ", ".join(sets)
+            # The attempt counter read is still the one there: the next attempt's number is right.
+            if request.seen.attempts:
+                values[":seen"] = request.seen.attempts
+                condition += " AND #a = :seen"
+            else:
+                condition += " AND attribute_not_exists(#a)"
+        return {"Update": {"TableName": self._table.name, "Key": {"id": request.message_id},
+                           "UpdateExpression": expression, "ConditionExpression": condition,
+                           "ExpressionAttributeNames": names, "ExpressionAttributeValues": _dynamo(values),
+                           "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+
+    def settle(self, finals: list[FinalRecord]) -> None:
+        """Write each final record and release its claim: all in one transaction (up to 100), or,
+        when that is refused (a claim lost, a conflict), one by one."""
+        for start in range(0, len(finals), _TRANSACTION_MAX):
+            chunk = finals[start:start + _TRANSACTION_MAX]
+            try:
+                self._client.transact_write_items(TransactItems=[{"Update": self._final_update(f)} for f in chunk])
+                continue
+            except ClientError as exc:
+                # Cancelled (a claim lost, a conflict) or refused whole (one item too large):
+                # each on its own, so that one message's trouble does not lose its neighbours'.
+                logger.info("final records written one by one", reason=exc.response.get("Error", {}).get("Code"))
+            for final in chunk:
+                self._settle_one(final)
+
+    def _settle_one(self, final: FinalRecord) -> None:
+        try:
+            self._client.update_item(**self._final_update(final))
+            return
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        # The claim is no longer ours (it expired and another invocation took the message): what
+        # happened here is history all the same, and the status moves only from `queued`.
+        logger.warning("claim lost before its result was written", message_id=final.message_id)
+        for change in final.changes:
+            self.record(final.message_id, change, apply_if_status_in={MessageStatus.QUEUED.value}, **final.fields)
+
+    def _final_update(self, final: FinalRecord) -> dict[str, Any]:
+        last = final.changes[-1]
+        names = {"#h": "history", "#s": "status", "#t": "ttl", "#u": "updated_at", "#a": "attempts",
+                 "#cu": "claimed_until", "#cb": "claimed_by"}
+        values: dict[str, Any] = {":h": [c.model_dump(mode="json", exclude_none=True) for c in final.changes],
+                                  ":empty": [], ":s": last.status.value, ":t": self._ttl(last.at), ":u": last.at,
+                                  ":a": final.attempts, ":token": final.token}
+        sets = ["#h = list_append(if_not_exists(#h, :empty), :h)", "#s = :s", "#t = :t", "#u = :u", "#a = :a"]
+        for i, (name, value) in enumerate(final.fields.items()):
+            if value is not None:
+                names[f"#f{i}"], values[f":f{i}"] = name, value
+                sets.append(f"#f{i} = :f{i}")
+        return {"TableName": self._table.name, "Key": {"id": final.message_id},
+                "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE #cu, #cb",
+                "ConditionExpression": "#cb = :token",
+                "ExpressionAttributeNames": names, "ExpressionAttributeValues": _dynamo(values)}
+
+    def _ttl(self, at: str) -> int:
+        return int((datetime.fromisoformat(at) + self._retention).timestamp())
 
     def next_attempt(self, message_id: str) -> int:
         """Count one more request to the provider for this message; returns its number."""
@@ -238,6 +418,33 @@ BY_TIME_INDEX = "by-time"
 BY_PHONE_INDEX = "by-phone"
 SEARCH_PARTITION = "month_shard"
 SEARCH_SORT = "created_key"
+
+
+# DynamoDB's limits: items per BatchGetItem and per TransactWriteItems.
+_BATCH_GET_MAX = 100
+_TRANSACTION_MAX = 100
+_TRANSACTION_ROUNDS = 3
+_UNPROCESSED_ROUNDS = 5
+_UNPROCESSED_PAUSE_S = 0.05
+_DESERIALIZER = TypeDeserializer()
+
+
+def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    """An item in DynamoDB's JSON (a cancellation reason's, which boto3 leaves as it came)."""
+    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+
+
+def _state_of(item: dict[str, Any]) -> MessageState:
+    until = item.get("claimed_until")
+    return MessageState(exists=True, status=item.get("status"), claimed_until=float(until) if until is not None else None,
+                        attempts=int(item.get("attempts", 0)))
+
+
+def _cancellation_reasons(error: ClientError) -> list[dict[str, Any]] | None:
+    """The reasons of a cancelled transaction, one per item in order; None for any other error."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return None
+    return error.response.get("CancellationReasons")
 
 
 def _filters(statuses: list[str] | None, provider: str | None):

@@ -35,3 +35,4 @@ class StatusChange(BaseModel):
     attempt: int = 0
     reason: str | None = None
     answer: ProviderAnswer | None = None
+    provider: str | None = Field(default=None, description="the provider this attempt went to (sent, failed, failover)")

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from smsbridge.core.balance import BalanceRecord
 from smsbridge.core.consent import ConsentState
+from smsbridge.models.claim import ClaimAnswer, ClaimRequest, FinalRecord, MessageState
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
@@ -48,10 +49,19 @@ class MessageLog(Protocol):
     def next_attempt(self, message_id: str) -> int: ...
 
 
+class SendLog(MessageLog, Protocol):
+    """MessageLog plus the send path's claims, each call for a whole batch (models/claim.py)."""
+
+    def states(self, message_ids: list[str]) -> dict[str, MessageState]: ...
+    def claim(self, requests: list[ClaimRequest]) -> dict[str, ClaimAnswer]: ...
+    def settle(self, finals: list[FinalRecord]) -> None: ...
+
+
 class ConsentReader(Protocol):
     """The consent state the send rules read (`adapters.consent.ConsentLedger`)."""
 
     def state(self, provider_id: str, phone: str) -> ConsentState | None: ...
+    def states(self, subjects: list[tuple[str, str]]) -> dict[tuple[str, str], ConsentState | None]: ...
 
 
 class ConsentBook(ConsentReader, Protocol):
@@ -61,19 +71,6 @@ class ConsentBook(ConsentReader, Protocol):
     def set(self, provider_id: str, phone: str, state: ConsentState | str, source: str = "api", *,
             reason: str | None = None) -> Any: ...
     def history(self, provider_id: str, phone: str) -> list[dict[str, Any]]: ...
-
-
-class ClaimState(Protocol):
-    state: Literal["new", "done", "busy"]
-    result: dict[str, Any] | None
-
-
-class SendClaims(Protocol):
-    """At most one send per message id (`adapters.idempotency.SendClaims`)."""
-
-    def claim(self, message_id: str, remaining_ms: int) -> ClaimState: ...
-    def complete(self, message_id: str, result: dict[str, Any]) -> None: ...
-    def release(self, message_id: str) -> None: ...
 
 
 class Queue(Protocol):

@@ -4,10 +4,12 @@ from __future__ import annotations
 import json
 import random
 import re
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import from_json
@@ -17,7 +19,8 @@ from smsbridge.core.classify import Outcome
 from smsbridge.core.consent import consent_block_reason
 from smsbridge.core.encoding import encoding_of
 from smsbridge.core.render import RenderError, render_request
-from smsbridge.models.message import OutboundMessage
+from smsbridge.models.claim import ClaimRequest, FinalRecord, FirstRecord, MessageState
+from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
 from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
@@ -25,9 +28,8 @@ from smsbridge.models.wire import HttpRequest
 from smsbridge.clock import iso_utc, utc_now
 from smsbridge.observability import logger, metrics
 from smsbridge.services.dispatch import Dispatcher
-from smsbridge.services.traffic import Traffic
-from smsbridge.services.ports import ConsentReader, MessageLog, ProviderCaller, ProviderSource, Queue, SendClaims
-from smsbridge.services.ports import RoutingSource
+from smsbridge.services.traffic import Delivery, Traffic
+from smsbridge.services.ports import ConsentReader, ProviderCaller, ProviderSource, Queue, RoutingSource, SendLog
 from smsbridge.services.routing import routed
 
 
@@ -66,9 +68,12 @@ class _Job:
     record: QueuedRecord
     message: OutboundMessage
     provider: ProviderConfig
+    type: MessageType
     expires_at: datetime
-    request: HttpRequest  # rendered for this message alone
-    attempt: int = 0
+    first: FirstRecord  # its first record, written by the claim where the API did not write it
+    request: HttpRequest | None  # rendered for this message alone; None when it cannot be
+    render_error: str | None = None
+    state: MessageState = MessageState()  # as the claim found it
 
 
 @dataclass
@@ -77,12 +82,16 @@ class _Request:
 
     provider: ProviderConfig
     jobs: list[_Job]
-    outcomes: list[Outcome] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
 
 
 class SendService:
-    def __init__(self, *, providers: ProviderSource, messages: MessageLog, consent: ConsentReader,
-                 claims: SendClaims, queue: Queue, client: ProviderCaller | None = None,
+    """The storage of a batch costs a few calls, not a few per message: one read of the messages
+    (and one of consent when the batch holds marketing), one transaction that claims them (their
+    first record and attempt counter in the same write), one that writes their results."""
+
+    def __init__(self, *, providers: ProviderSource, messages: SendLog, consent: ConsentReader,
+                 queue: Queue, client: ProviderCaller | None = None,
                  traffic: Traffic | None = None, clock: Callable[[], datetime] = utc_now,
                  concurrency: int = 10, backoff: Backoff = Backoff(), busy_retry_s: float = 30.0,
                  routing: RoutingSource | None = None):
@@ -92,7 +101,6 @@ class SendService:
         self._routing = routing
         self._messages = messages
         self._consent = consent
-        self._claims = claims
         self._queue = queue
         self._traffic = traffic if traffic is not None else Traffic(Dispatcher(client, clock=clock), clock=clock)
         self._clock = clock
@@ -102,42 +110,35 @@ class SendService:
 
     def send_batch(self, records: Iterable[QueuedRecord], remaining_ms: int = 30_000) -> dict[str, RecordResult]:
         """Send what can be sent; returns each record's result by SQS message id."""
-        records = list(records)
         results: dict[str, RecordResult] = {}
-        jobs: list[_Job] = []
-        for record, admitted in zip(records, self._pool.map(lambda r: self._admit_safely(r, remaining_ms), records)):
-            if isinstance(admitted, _Job):
-                jobs.append(admitted)
-            else:
+        jobs: dict[str, _Job] = {}
+        for record in records:
+            admitted = self._admit_safely(record)
+            if not isinstance(admitted, _Job):
                 results[record.messageId] = admitted
-        for settled in self._pool.map(self._send_safely, self._plan(jobs)):
-            results.update(settled)
+            elif admitted.message.id in jobs:
+                # The same message twice in one batch: the first copy decides, this one comes back.
+                results[record.messageId] = self._wait(record, self._busy_retry_s, "being sent elsewhere")
+            else:
+                jobs[admitted.message.id] = admitted
+        if jobs:
+            results.update(self._send(list(jobs.values()), remaining_ms))
         return results
 
     # One record's unexpected failure (a DynamoDB error, a bug) must not fail its neighbours: it
     # is left on the queue, to come back after the queue's visibility timeout.
 
-    def _admit_safely(self, record: QueuedRecord, remaining_ms: int) -> _Job | RecordResult:
+    def _admit_safely(self, record: QueuedRecord) -> _Job | RecordResult:
         try:
-            return self._admit(record, remaining_ms)
+            return self._admit(record)
         except Exception:
             logger.exception("could not admit a record; SQS will redeliver it", sqs_message_id=record.messageId)
             return UNSETTLED
 
-    def _send_safely(self, request: _Request) -> dict[str, RecordResult]:
-        try:
-            self._deliver(request)
-            return {job.record.messageId: self._settle(job, outcome)
-                    for job, outcome in zip(request.jobs, request.outcomes)}
-        except Exception:
-            logger.exception("could not send or record a request; SQS will redeliver it",
-                             message_ids=[job.message.id for job in request.jobs])
-            return {job.record.messageId: UNSETTLED for job in request.jobs}
+    # ------------------------------------------------------------ admission (no storage call)
 
-    # ------------------------------------------------------------ admission
-
-    def _admit(self, record: QueuedRecord, remaining_ms: int) -> _Job | RecordResult:
-        """Validate, find the provider, claim, and apply expiry and consent."""
+    def _admit(self, record: QueuedRecord) -> _Job | RecordResult:
+        """Validate, find the provider (cached), render."""
         try:
             message = OutboundMessage.model_validate_json(record.body)
         except ValidationError as exc:
@@ -148,37 +149,20 @@ class SendService:
             return self._reject(record, str(exc), message.id)
         message, provider = chosen.message, chosen.provider
         if not provider.enabled:
-            return RecordResult(retry=self._delay(record, self._busy_retry_s), reason="provider is disabled")
-
-        claim = self._claims.claim(message.id, remaining_ms)
-        if claim.state == "done":
-            logger.info("duplicate delivery of a message already handled", message_id=message.id,
-                        result=claim.result)
-            metrics.add_metric(name="DuplicatesSkipped", unit="Count", value=1)
-            return SETTLED
-        if claim.state == "busy":
-            return RecordResult(retry=self._delay(record, self._busy_retry_s), reason="being sent elsewhere")
-
-        now = self._clock()
-        message_type = message.effective_type(provider.default_sender)
-        if record.attributes.ApproximateReceiveCount <= 1 or self._messages.get(message.id) is None:
-            record_queued(self._messages, message, provider, record.attributes.SentTimestamp, reason=chosen.reason)
-        expires_at = message.expires_at or record.attributes.SentTimestamp + timedelta(days=provider.expiry_days)
-        if now >= expires_at:
-            return self._finish(message.id, MessageStatus.EXPIRED, f"expired at {iso_utc(expires_at)} before it was sent")
-        block = consent_block_reason(message_type, self._consent.state(provider.id, message.to),
-                                     provider.marketing_requires_opt_in)
-        if block:
-            return self._finish(message.id, MessageStatus.BLOCKED, block)
+            return self._wait(record, self._busy_retry_s, "provider is disabled")
+        queued_at = record.attributes.SentTimestamp
+        expires_at = message.expires_at or queued_at + timedelta(days=provider.expiry_days)
+        request, render_error = None, None
         try:
             # Rendered now, so that a message the provider's templates cannot take (a missing
             # `vars` entry) is rejected like any invalid body, not failed at the provider.
-            request = render_request(provider, [message], now)
+            request = render_request(provider, [message], self._clock())
         except RenderError as exc:
-            result = self._reject(record, f"invalid message for provider {provider.id!r}: {exc}", message.id)
-            self._claims.complete(message.id, {"status": MessageStatus.REJECTED.value, "reason": str(exc)})
-            return result
-        return _Job(record=record, message=message, provider=provider, expires_at=expires_at, request=request)
+            render_error = str(exc)
+        return _Job(record=record, message=message, provider=provider,
+                    type=message.effective_type(provider.default_sender), expires_at=expires_at,
+                    first=first_record(message, provider, queued_at, reason=chosen.reason),
+                    request=request, render_error=render_error)
 
     def _reject(self, record: QueuedRecord, reason: str, message_id: str | None) -> RecordResult:
         """An invalid body is never retried and never lost: dead-letter it with the reason."""
@@ -191,22 +175,124 @@ class SendService:
         metrics.add_metric(name="MessagesRejected", unit="Count", value=1)
         return SETTLED
 
-    def _finish(self, message_id: str, status: MessageStatus, reason: str, *, attempt: int = 0,
-                outcome: Outcome | None = None) -> RecordResult:
-        """A final status: recorded, and the claim completed so a redelivery does nothing."""
-        answer = None
-        if outcome is not None and outcome.status_code is not None:
-            answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt,
-                                    message_id=outcome.provider_message_id)
-        self._messages.record(message_id, StatusChange(status=status, at=iso_utc(self._clock()), attempt=attempt,
-                                                       reason=reason, answer=answer))
-        self._claims.complete(message_id, {"status": status.value, "reason": reason})
-        return SETTLED
+    # ------------------------------------------------------------ the batch
+
+    def _send(self, jobs: list[_Job], remaining_ms: int) -> dict[str, RecordResult]:
+        results: dict[str, RecordResult] = {}
+        try:
+            states, consent = self._read(jobs)
+        except Exception:
+            logger.exception("could not read the batch's messages; SQS will redeliver them")
+            return {job.record.messageId: UNSETTLED for job in jobs}
+        now = self._clock()
+        now_s = now.timestamp()
+        settle_now: list[tuple[_Job, StatusChange]] = []
+        to_send: list[_Job] = []
+        for job in jobs:
+            job.state = states.get(job.message.id, MessageState())
+            if job.state.settled:
+                results[job.record.messageId] = self._duplicate(job)
+            elif job.state.busy(now_s):
+                results[job.record.messageId] = self._wait(job.record, self._busy_retry_s, "being sent elsewhere")
+            elif job.render_error is not None:
+                results[job.record.messageId] = self._safely(
+                    job, lambda j: self._reject(j.record, f"invalid message for provider {j.provider.id!r}: "
+                                                          f"{j.render_error}", j.message.id))
+            elif now >= job.expires_at:
+                settle_now.append((job, StatusChange(status=MessageStatus.EXPIRED, at=iso_utc(now),
+                                                     reason=f"expired at {iso_utc(job.expires_at)} before it was sent")))
+            elif block := consent_block_reason(job.type, consent.get((job.provider.id, job.message.to)),
+                                               job.provider.marketing_requires_opt_in):
+                settle_now.append((job, StatusChange(status=MessageStatus.BLOCKED, at=iso_utc(now), reason=block)))
+            else:
+                to_send.append(job)
+        granted = self._reserve(to_send, results)
+
+        token = uuid.uuid4().hex
+        until = now_s + remaining_ms / 1000
+        claims = [(job, ClaimRequest(job.message.id, job.first, job.state, until, token, (change,)))
+                  for job, change in settle_now]
+        claims += [(job, ClaimRequest(job.message.id, job.first, job.state, until, token)) for job in granted]
+        if not claims:
+            return results
+        try:
+            answers = self._messages.claim([request for _, request in claims])
+        except Exception:
+            logger.exception("could not claim the batch's messages; SQS will redeliver them")
+            results.update({job.record.messageId: UNSETTLED for job, _ in claims})
+            return results
+        claimed: list[_Job] = []
+        for job, request in claims:
+            answer = answers[job.message.id]
+            if answer.outcome == "done":
+                results[job.record.messageId] = self._duplicate(job)
+            elif answer.outcome == "busy":
+                results[job.record.messageId] = self._wait(job.record, self._busy_retry_s, "being sent elsewhere")
+            elif request.settle_with:
+                results[job.record.messageId] = SETTLED
+            else:
+                job.state = answer.state
+                claimed.append(job)
+        if claimed:
+            results.update(self._deliver_all(claimed, token))
+        return results
+
+    def _read(self, jobs: list[_Job]) -> tuple[dict[str, MessageState], dict[tuple[str, str], Any]]:
+        """The messages' states and, for marketing alone (a notification is sent whatever the
+        consent), the numbers' consent: two reads side by side."""
+        subjects = [(job.provider.id, job.message.to) for job in jobs if job.type is MessageType.MARKETING]
+        consent = self._pool.submit(self._consent.states, subjects) if subjects else None
+        states = self._messages.states([job.message.id for job in jobs])
+        return states, (consent.result() if consent is not None else {})
+
+    def _reserve(self, jobs: list[_Job], results: dict[str, RecordResult]) -> list[_Job]:
+        """Ask each provider's throughput for its messages, lane by lane, notifications first; the
+        messages it cannot take now wait on the queue (not claimed, not an attempt)."""
+        lanes: dict[tuple[str, MessageType], list[_Job]] = {}
+        for job in jobs:
+            lanes.setdefault((job.provider.id, job.type), []).append(job)
+        granted: list[_Job] = []
+        for (provider_id, lane), group in sorted(lanes.items(), key=lambda kv: kv[0][1] is not MessageType.NOTIFICATION):
+            reservation = self._traffic.reserve(group[0].provider, len(group), lane)
+            count = max(0, min(len(group), reservation.granted))
+            granted += group[:count]
+            for job in group[count:]:
+                results[job.record.messageId] = self._wait(
+                    job.record, reservation.retry_in_s,
+                    f"provider {provider_id} is at its throughput; next try in {reservation.retry_in_s:.0f} s")
+        return granted
 
     # ------------------------------------------------------------ sending
 
+    def _deliver_all(self, jobs: list[_Job], token: str) -> dict[str, RecordResult]:
+        """Send the claimed messages, then write every result in one go, then set the retries' delays."""
+        results: dict[str, RecordResult] = {}
+        finals: list[FinalRecord] = []
+        retries: list[tuple[_Job, float, str]] = []
+        for request in self._pool.map(self._deliver_safely, self._plan(jobs)):
+            if not request.deliveries:
+                results.update({job.record.messageId: UNSETTLED for job in request.jobs})
+                continue
+            for job, delivery in zip(request.jobs, request.deliveries):
+                final, wait = self._final(job, delivery, token)
+                finals.append(final)
+                if wait is None:
+                    results[job.record.messageId] = SETTLED
+                else:
+                    retries.append((job, wait, final.changes[-1].reason or ""))
+        if finals:
+            try:
+                self._messages.settle(finals)
+            except Exception:
+                logger.exception("could not record the batch's results; SQS will redeliver them",
+                                 message_ids=[f.message_id for f in finals])
+                return {**results, **{job.record.messageId: UNSETTLED for job in jobs}}
+        for job, wait, reason in retries:
+            results[job.record.messageId] = self._wait(job.record, wait, reason)
+        return results
+
     def _plan(self, jobs: list[_Job]) -> list[_Request]:
-        """Group the admitted messages into provider requests: one each, or as few as the
+        """Group the claimed messages into provider requests: one each, or as few as the
         provider's batch size allows."""
         plans: list[_Request] = []
         by_provider: dict[str, list[_Job]] = {}
@@ -220,66 +306,113 @@ class SendService:
             plans.extend(_Request(group[0].provider, group[i:i + size]) for i in range(0, len(group), size))
         return plans
 
-    def _deliver(self, request: _Request) -> None:
+    def _deliver_safely(self, request: _Request) -> _Request:
         jobs = request.jobs
-        # A lone message goes out as rendered at admission; a batch is rendered as one request.
-        deliveries = self._traffic.send(request.provider, [job.message for job in jobs],
-                                        request=jobs[0].request if len(jobs) == 1 else None)
-        request.outcomes = [delivery.outcome for delivery in deliveries]
-        for job, delivery in zip(jobs, deliveries):
-            if delivery.requested:
-                job.attempt = self._messages.next_attempt(job.message.id)
+        try:
+            # A lone message goes out as rendered at admission; a batch is rendered as one request.
+            request.deliveries = self._traffic.send(request.provider, [job.message for job in jobs],
+                                                    request=jobs[0].request if len(jobs) == 1 else None)
+        except Exception:
+            logger.exception("could not send a request; SQS will redeliver it",
+                             message_ids=[job.message.id for job in jobs])
+        return request
 
-    def _settle(self, job: _Job, outcome: Outcome) -> RecordResult:
-        message_id = job.message.id
+    def _final(self, job: _Job, delivery: Delivery, token: str) -> tuple[FinalRecord, float | None]:
+        """The message's final record (a retry's too) and, for a retry, how long it waits."""
+        now = self._clock()
+        at = iso_utc(now)
+        attempts = job.state.attempts
+        changes: list[StatusChange] = []
+        # Each provider that did not take the message before the one that answered: one attempt
+        # each, in the history of the same write.
+        after = [t.provider_id for t in delivery.tried[1:]] + [delivery.provider.id]
+        for tried, next_id in zip(delivery.tried, after):
+            attempts += 1
+            outcome = tried.outcome
+            detail = outcome.status_code if outcome.status_code is not None else outcome.reason
+            changes.append(StatusChange(
+                status=MessageStatus.QUEUED, at=at, attempt=attempts, provider=tried.provider_id,
+                reason=f"provider {tried.provider_id} did not take it ({detail}): failing over to {next_id}",
+                answer=_answer(outcome)))
+        if delivery.requested:
+            attempts += 1
+        attempt = attempts if delivery.requested else 0
+        outcome = delivery.outcome
+        provider_id = delivery.provider.id
+        fields: dict[str, Any] = {}
+        wait: float | None = None
+        if provider_id != job.provider.id:
+            fields["provider"] = provider_id  # the one that sent it: its receipts must find the message
         if outcome.verdict == "sent":
             metrics.add_metric(name="MessagesSent", unit="Count", value=1)
-            answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt,
-                                    message_id=outcome.provider_message_id)
-            self._messages.record(message_id, StatusChange(status=MessageStatus.SENT, at=iso_utc(self._clock()),
-                                                           attempt=job.attempt, reason=outcome.reason, answer=answer),
-                                  provider_message_id=outcome.provider_message_id,
-                                  provider_ref=(provider_ref(job.provider.id, outcome.provider_message_id)
-                                                if outcome.provider_message_id else None))
-            self._claims.complete(message_id, {"status": "sent", "provider_message_id": outcome.provider_message_id})
-            return SETTLED
-        if outcome.verdict == "failed":
+            changes.append(StatusChange(status=MessageStatus.SENT, at=at, attempt=attempt, reason=outcome.reason,
+                                        answer=_answer(outcome, with_id=True), provider=provider_id))
+            if outcome.provider_message_id:
+                fields["provider_message_id"] = outcome.provider_message_id
+                fields["provider_ref"] = provider_ref(provider_id, outcome.provider_message_id)
+        elif outcome.verdict == "failed":
             metrics.add_metric(name="MessagesFailed", unit="Count", value=1)
-            return self._finish(message_id, MessageStatus.FAILED, outcome.reason, attempt=job.attempt, outcome=outcome)
-        return self._retry(job, outcome)
+            changes.append(StatusChange(status=MessageStatus.FAILED, at=at, attempt=attempt, reason=outcome.reason,
+                                        answer=_answer(outcome, with_id=True), provider=provider_id))
+        else:
+            wait = outcome.retry_after_s if outcome.retry_after_s is not None else self._backoff.delay_s(attempt)
+            # Past the expiry there is nothing left to try: come back just after it to mark it expired.
+            until_expiry = (job.expires_at - now).total_seconds() + 1
+            wait = max(0.0, min(wait, until_expiry))
+            metrics.add_metric(name="SendRetries", unit="Count", value=1)
+            changes.append(StatusChange(status=MessageStatus.QUEUED, at=at, attempt=attempt,
+                                        reason=f"{outcome.reason}; next try in {wait:.0f} s", answer=_answer(outcome)))
+        return FinalRecord(job.message.id, tuple(changes), token, attempts, fields), wait
 
-    def _retry(self, job: _Job, outcome: Outcome) -> RecordResult:
-        now = self._clock()
-        wait = outcome.retry_after_s if outcome.retry_after_s is not None else self._backoff.delay_s(job.attempt)
-        # Past the expiry there is nothing left to try: come back just after it to mark it expired.
-        until_expiry = (job.expires_at - now).total_seconds() + 1
-        wait = max(0.0, min(wait, until_expiry))
-        reason = f"{outcome.reason}; next try in {wait:.0f} s"
-        answer = None
-        if outcome.status_code is not None:
-            answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt)
-        self._messages.record(job.message.id, StatusChange(status=MessageStatus.QUEUED, at=iso_utc(now),
-                                                           attempt=job.attempt, reason=reason, answer=answer))
-        self._claims.release(job.message.id)
-        metrics.add_metric(name="SendRetries", unit="Count", value=1)
-        return RecordResult(retry=self._delay(job.record, wait), reason=reason)
+    # ------------------------------------------------------------ records that wait or were done
 
-    def _delay(self, record: QueuedRecord, seconds: float) -> bool:
-        self._queue.delay(record, seconds)
-        return True
+    def _duplicate(self, job: _Job) -> RecordResult:
+        logger.info("duplicate delivery of a message already handled", message_id=job.message.id,
+                    status=job.state.status)
+        metrics.add_metric(name="DuplicatesSkipped", unit="Count", value=1)
+        return SETTLED
+
+    def _wait(self, record: QueuedRecord, seconds: float, reason: str) -> RecordResult:
+        """Back on the queue for `seconds`; if even that fails, SQS brings it back after its visibility timeout."""
+        try:
+            self._queue.delay(record, seconds)
+        except Exception:
+            logger.exception("could not delay a record; SQS will redeliver it", sqs_message_id=record.messageId)
+            return UNSETTLED
+        return RecordResult(retry=True, reason=reason)
+
+    def _safely(self, job: _Job, step: Callable[[_Job], RecordResult]) -> RecordResult:
+        try:
+            return step(job)
+        except Exception:
+            logger.exception("could not settle a record; SQS will redeliver it", message_id=job.message.id)
+            return UNSETTLED
 
 
+def _answer(outcome: Outcome, *, with_id: bool = False) -> ProviderAnswer | None:
+    if outcome.status_code is None:
+        return None
+    return ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt,
+                          message_id=outcome.provider_message_id if with_id else None)
+
+
+def first_record(message: OutboundMessage, provider: ProviderConfig, at: datetime, *,
+                 reason: str | None = None) -> FirstRecord:
+    """The message's first record: status `queued`, with the fields the API shows."""
+    encoding = encoding_of(message.text)
+    return FirstRecord(StatusChange(status=MessageStatus.QUEUED, at=iso_utc(at), reason=reason),
+                       {"to": message.to, "provider": provider.id,
+                        "type": message.effective_type(provider.default_sender).value,
+                        "segments": encoding.segments, "is_unicode": encoding.is_unicode,
+                        "campaign_id": message.campaign_id})
 
 
 def record_queued(messages, message: OutboundMessage, provider: ProviderConfig, at: datetime, *,
                   reason: str | None = None) -> bool:
     """Create the message's record, status `queued`, with the fields the API shows; whoever comes
-    first (the API, the send function) writes it. Returns whether this call created it."""
-    encoding = encoding_of(message.text)
-    return messages.create(message.id, StatusChange(status=MessageStatus.QUEUED, at=iso_utc(at), reason=reason),
-                           to=message.to, provider=provider.id,
-                           type=message.effective_type(provider.default_sender).value,
-                           segments=encoding.segments, is_unicode=encoding.is_unicode, campaign_id=message.campaign_id)
+    first (the API, the send function's claim) writes it. Returns whether this call created it."""
+    first = first_record(message, provider, at, reason=reason)
+    return messages.create(message.id, first.change, **first.fields)
 
 
 # A reason is stored in the message's history and carried as an SQS message attribute: kept short

@@ -1,0 +1,87 @@
+"""The send path's claims on messages: what it reads of a message, and the writes that take and settle it.
+
+A message is claimed in its own item of the messages table (`adapters.store.MessageStore`): the
+claim, the first record and the attempt counter are one write, and the final record releases the
+claim in another. A message is *settled* once its status is no longer `queued`; a claim is *live*
+until `claimed_until`. A claim whose time passed on a message still `queued` is one a previous
+invocation took and did not finish (it crashed or timed out): the message may be claimed again."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from smsbridge.models.status import MessageStatus, StatusChange
+
+
+@dataclass(frozen=True)
+class MessageState:
+    """What the send path needs to know of a message before it claims it."""
+
+    exists: bool = False
+    status: str | None = None
+    claimed_until: float | None = None  # epoch seconds; None once released, or never claimed
+    attempts: int = 0  # requests that went out to a provider for it
+
+    @property
+    def settled(self) -> bool:
+        return self.exists and self.status not in (None, MessageStatus.QUEUED.value)
+
+    def busy(self, now_s: float) -> bool:
+        """Claimed by an invocation that may still be sending it."""
+        return self.claimed_until is not None and self.claimed_until > now_s
+
+    @property
+    def abandoned(self) -> bool:
+        """A claim that was taken and neither settled nor released (read with `busy` false)."""
+        return self.claimed_until is not None and not self.settled
+
+
+@dataclass(frozen=True)
+class FirstRecord:
+    """The message's first record (status `queued`): written only where nobody (the API) wrote it before."""
+
+    change: StatusChange
+    fields: dict[str, Any] = field(default_factory=dict)  # to, provider, type, segments, is_unicode, campaign_id
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    """Take `message_id` for this invocation until `claimed_until`, counting one more attempt; or,
+    with `settle_with`, settle it at once with those changes (expired, blocked: nothing is sent).
+
+    Either write is refused when the message is settled already or claimed elsewhere, and a claim
+    also when the message's attempts are no longer `seen.attempts` (read stale)."""
+
+    message_id: str
+    first: FirstRecord
+    seen: MessageState
+    claimed_until: float
+    token: str
+    settle_with: tuple[StatusChange, ...] = ()
+
+
+ClaimOutcome = Literal["taken", "done", "busy"]
+
+
+@dataclass(frozen=True)
+class ClaimAnswer:
+    """`taken`: the write was made, on the message as `state` shows it (before the write); `done`:
+    settled already; `busy`: claimed elsewhere (or could not be taken this time)."""
+
+    outcome: ClaimOutcome
+    state: MessageState
+
+
+@dataclass(frozen=True)
+class FinalRecord:
+    """The end of a claim: `changes` appended to the history (the last one is the status; `queued`
+    for a retry), `fields` set, the attempt counter set to `attempts`, and the claim released.
+
+    Written only while `token` still holds the claim; otherwise the changes are kept in the
+    history and the status moves only from `queued`."""
+
+    message_id: str
+    changes: tuple[StatusChange, ...]
+    token: str
+    attempts: int
+    fields: dict[str, Any] = field(default_factory=dict)
