@@ -174,7 +174,11 @@ def child(script: str):
         yield process.stdout.readline().strip()
     finally:
         process.stdin.close()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # a server thread still holding a keep-alive connection
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @contextmanager
