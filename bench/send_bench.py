@@ -52,6 +52,7 @@ from smsbridge.models.message import OutboundMessage  # noqa: E402
 from smsbridge.models.provider import ProviderConfig  # noqa: E402
 from smsbridge.models.queue import QueuedRecord  # noqa: E402
 from smsbridge.services.send import SendService  # noqa: E402
+from tests.support.aws_calls import counting_aws_calls  # noqa: E402
 from tests.support.fakes import MemoryConsent, MemoryMessages, MemoryProviders, MemoryQueue  # noqa: E402
 
 LATENCY_S = 0.100
@@ -161,10 +162,6 @@ sys.stdin.read()
 server.stop()
 """
 
-# The calls Lambda's event source mapping makes, not the function.
-NOT_THE_FUNCTIONS = {("sqs", "ReceiveMessage"), ("sqs", "DeleteMessage"), ("sqs", "DeleteMessageBatch")}
-
-
 @contextmanager
 def child(script: str):
     """A child process that prints one line (its address) and runs until its stdin closes."""
@@ -185,9 +182,6 @@ def child(script: str):
 def send_function_on_moto(moto_url: str):
     """The send function as wired for Lambda, on the template's resources in the moto server at
     `moto_url`; yields (send service, call counter: a dict of (service, operation) to count)."""
-    import boto3
-    import botocore.handlers
-
     from local.aws import EndpointSession
     from local.template import REGION, Template, create_resources
     from smsbridge import wiring
@@ -203,30 +197,17 @@ def send_function_on_moto(moto_url: str):
                        # Loopback provider URLs need the local runtime's setting; its caches the
                        # deployed ones (30 s), so that the figures are those of Lambda.
                        "CONFIG_CACHE_S": "30"})
-    calls: dict[tuple[str, str], int] = {}
-
-    def count(model, **_) -> None:
-        key = (model.service_model.endpoint_prefix, model.name)
-        if key not in NOT_THE_FUNCTIONS:
-            calls[key] = calls.get(key, 0) + 1
-
-    # A built-in handler of every botocore session created from now on (the send function's
-    # adapters may make sessions of their own), copied into each client it creates.
-    handler = ("before-call", count)
-    botocore.handlers.BUILTIN_HANDLERS.append(handler)
-    boto3.DEFAULT_SESSION = None
     get_settings.cache_clear()
     for name in dir(wiring):
         if hasattr(getattr(wiring, name), "cache_clear"):
             getattr(wiring, name).cache_clear()
     try:
-        yield wiring.send_service(), calls
+        with counting_aws_calls() as calls:
+            yield wiring.send_service(), calls
     finally:
-        botocore.handlers.BUILTIN_HANDLERS.remove(handler)
         os.environ.clear()
         os.environ.update(saved)
         get_settings.cache_clear()
-        boto3.DEFAULT_SESSION = None
 
 
 def typed_record(i: int, message_type: str) -> QueuedRecord:
