@@ -113,3 +113,82 @@ def test_given_credentials_that_cannot_be_applied_then_the_message_fails_with_th
     assert not results["sqs-k"].retry
     assert messages.get("k")["status"] == "failed"
     assert "line break" in messages.get("k")["history"][-1].reason
+
+
+class ThrottledTraffic:
+    """A provider's throughput granting `granted` messages now and the rest in `retry_in_s`."""
+
+    def __init__(self, client, granted: int, retry_in_s: float):
+        from smsbridge.services.dispatch import Dispatcher
+        from smsbridge.services.traffic import Traffic
+
+        self._inner = Traffic(Dispatcher(client, clock=lambda: NOW), clock=lambda: NOW)
+        self.granted, self.retry_in_s = granted, retry_in_s
+        self.asked = []
+
+    def reserve(self, provider, count, lane):
+        from smsbridge.services.traffic import Reservation
+
+        self.asked.append((provider.id, count, lane.value))
+        return Reservation(granted=min(count, self.granted), retry_in_s=self.retry_in_s)
+
+    def send(self, provider, messages, *, request=None):
+        return self._inner.send(provider, messages, request=request)
+
+
+def test_given_a_throughput_granting_3_of_10_then_7_wait_on_the_queue_unclaimed_and_without_an_attempt():
+    client = ScriptedClient(ok())
+    messages, queue = MemoryMessages(), MemoryQueue()
+    traffic = ThrottledTraffic(client, granted=3, retry_in_s=2.5)
+    bridge = SendService(providers=MemoryProviders(PROVIDER), messages=messages, consent=MemoryConsent(),
+                         queue=queue, traffic=traffic, clock=lambda: NOW)
+
+    results = bridge.send_batch([record(f"t{i}") for i in range(10)])
+
+    assert traffic.asked == [("acme", 10, "NOTIFICATION")]
+    assert len(client.sent) == 3
+    waiting = [f"t{i}" for i in range(10) if results[f"sqs-t{i}"].retry]
+    assert len(waiting) == 7
+    assert all(queue.delays[f"rh-{i}"] == 2.5 for i in waiting)
+    assert all(messages.get(i) is None for i in waiting)  # nothing written: not claimed, no attempt
+
+
+class CountingConsent(MemoryConsent):
+    def __init__(self):
+        super().__init__()
+        self.read = []
+
+    def states(self, subjects):
+        self.read.append(list(subjects))
+        return super().states(subjects)
+
+
+def test_given_notifications_only_then_consent_is_not_read_and_marketing_is_read_in_one_call():
+    from smsbridge.core.consent import ConsentState
+
+    consent = CountingConsent()
+    consent.by_subject[("acme", "+33612345678")] = ConsentState.OPTED_OUT
+    messages = MemoryMessages()
+    bridge = service(ScriptedClient(ok()), consent=consent, messages=messages)
+
+    bridge.send_batch([record("n1"), record("n2")])
+    assert consent.read == []
+    bridge.send_batch([record("p1", type="MARKETING"), record("p2", type="MARKETING", to="+33699999999")])
+
+    assert len(consent.read) == 1
+    assert messages.get("p1")["status"] == "blocked"
+    assert messages.get("p2")["status"] == "sent"
+    assert messages.get("n1")["status"] == "sent"  # opted out, but a notification goes out
+
+
+def test_given_the_same_message_twice_in_one_batch_then_it_is_sent_once_and_the_copy_waits():
+    client = ScriptedClient(ok())
+    queue = MemoryQueue()
+
+    copy = record("twice").model_copy(update={"messageId": "sqs-copy", "receiptHandle": "rh-copy"})
+
+    results = service(client, queue=queue).send_batch([record("twice"), copy])
+
+    assert len(client.sent) == 1
+    assert not results["sqs-twice"].retry
+    assert results["sqs-copy"].retry and "rh-copy" in queue.delays
