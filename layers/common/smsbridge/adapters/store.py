@@ -185,8 +185,9 @@ class MessageStore:
         for start in range(0, len(wanted), _BATCH_GET_MAX):
             request = {self._table.name: {"Keys": [{"id": i} for i in wanted[start:start + _BATCH_GET_MAX]],
                                           "ConsistentRead": True,
-                                          "ProjectionExpression": "id, #s, claimed_until, attempts",
-                                          "ExpressionAttributeNames": {"#s": "status"}}}
+                                          "ProjectionExpression": "#i, #s, #cu, #a",
+                                          "ExpressionAttributeNames": {"#i": "id", "#s": "status",
+                                                                       "#cu": "claimed_until", "#a": "attempts"}}}
             for _ in range(_UNPROCESSED_ROUNDS):
                 answer = self._client.batch_get_item(RequestItems=request)
                 for item in answer.get("Responses", {}).get(self._table.name, []):
