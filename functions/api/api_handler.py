@@ -136,7 +136,9 @@ def stats(since: Since = None, until: Until = None, provider: ProviderFilter = N
 
 
 @app.get("/traffic", summary="Each provider's throughput (limit, granted in the last second, pause) and circuit "
-         "(state, consecutive failures, when it opened and when it half-opens)", responses=ERRORS)
+         "(state, consecutive failures, when it opened and when it half-opens)",
+         responses={200: {"description": "every provider's shared traffic state",
+                          "content": {"application/json": {"model": TrafficView}}}, **ERRORS})
 def traffic() -> TrafficView:
     return traffic_board().report()
 
