@@ -146,3 +146,32 @@ def test_given_a_half_open_circuit_when_four_senders_race_for_the_probe_then_exa
     assert len(wins) == 1
     wins[0].succeeded("acme")
     assert all(state.circuit("acme").admission(utc_now()) == "send" for state in states)
+
+
+def test_given_three_senders_draining_a_campaign_at_50_per_second_when_a_notification_asks_then_it_is_granted_at_once(
+        stack: Stack) -> None:
+    limits = limits_of(Throughput(per_second=50))
+    stop, campaign = threading.Event(), [0]
+
+    def marketing(state: ProviderState) -> None:
+        while not stop.is_set():
+            decision = state.reserve("acme", limits, 10, MessageType.MARKETING, utc_now())
+            campaign[0] += decision.granted
+            if decision.granted == 0:
+                time.sleep(0.01)
+
+    threads = [threading.Thread(target=marketing, args=(sender(stack),)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.5)  # the window is full of campaign grants
+        asked = time.monotonic()
+        notification = sender(stack).reserve("acme", limits, 1, MessageType.NOTIFICATION, utc_now())
+        waited = time.monotonic() - asked
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+    assert campaign[0] >= 40
+    assert notification.granted == 1 and waited < 0.5
