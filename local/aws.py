@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import boto3
@@ -22,13 +23,31 @@ class QuietMotoRequestHandler(MotoRequestHandler):
         pass  # the poller's long polls would fill the terminal
 
 
+class AtomicDynamoDB:
+    """WSGI middleware: one DynamoDB request at a time. DynamoDB checks a condition and writes an
+    item in one atomic step; moto's backend does not when its threaded server interleaves requests
+    (four senders racing on one version condition were all granted, measured here), and the
+    throughput limiter and the circuits (adapters/provider_state.py) rely on that atomicity."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._lock:
+            # The body is produced inside the lock: moto's answer is computed as it is iterated.
+            return list(self._app(environ, start_response))
+
+
 class MotoServer:
     """moto serving SQS, DynamoDB, SES, Secrets Manager, EventBridge... over HTTP on 127.0.0.1.
 
     moto keeps its state in module globals: one per process."""
 
     def __init__(self, port: int = 4566):
-        app = DomainDispatcherApplication(create_backend_app)
+        app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
         self._server = LoopbackServer(app, port, name="AWS stand-in (moto)", request_handler=QuietMotoRequestHandler,
                                       env_var="SMSBRIDGE_AWS_PORT")
 

@@ -38,6 +38,7 @@ from smsbridge.models.api import (
     RedriveRequest,
     TestSendResult,
     TrafficStats,
+    TrafficView,
     ValidationResult,
 )
 from smsbridge.models.message import OutboundMessage
@@ -54,6 +55,7 @@ from smsbridge.wiring import (
     provider_admin,
     provider_probe,
     routing_admin,
+    traffic_board,
     traffic_report,
 )
 
@@ -131,6 +133,14 @@ def delete_dead_letter(id: Annotated[str, Path(max_length=100)]) -> Response[Non
          responses=ERRORS)
 def stats(since: Since = None, until: Until = None, provider: ProviderFilter = None) -> TrafficStats:
     return traffic_report().stats(since=_utc(since, "since"), until=_utc(until, "until"), provider=provider)
+
+
+@app.get("/traffic", summary="Each provider's throughput (limit, granted in the last second, pause) and circuit "
+         "(state, consecutive failures, when it opened and when it half-opens)",
+         responses={200: {"description": "every provider's shared traffic state",
+                          "content": {"application/json": {"model": TrafficView}}}, **ERRORS})
+def traffic() -> TrafficView:
+    return traffic_board().report()
 
 
 # ---------------------------------------------------------------- providers

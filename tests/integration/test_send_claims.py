@@ -191,7 +191,7 @@ class FailingOverTraffic:
     def reserve(self, provider, count, lane):
         return Reservation(granted=count)
 
-    def send(self, provider, messages, *, request=None):
+    def send(self, provider, messages, *, request=None, failover=True):
         refused = Outcome(verdict="retry", reason="HTTP 503", status_code=503, body_excerpt='{"error": "down"}')
         return [Delivery(outcome=Outcome(verdict="sent", reason="HTTP 201", status_code=201,
                                          provider_message_id=f"bk-{m.id}", body_excerpt="{}"),

@@ -71,7 +71,7 @@ class MemoryMessages:
         if item is None:
             return MessageState()
         return MessageState(exists=True, status=item.get("status"), claimed_until=item.get("claimed_until"),
-                            attempts=item.get("attempts", 0))
+                            attempts=item.get("attempts", 0), pinned_provider=item.get("pinned_provider"))
 
     def claim(self, requests: list[ClaimRequest]) -> dict[str, ClaimAnswer]:
         now_s = time.time()

@@ -206,3 +206,12 @@ def test_a_batch_answer_that_is_not_a_success_applies_to_every_recipient():
     outcomes = classify_batch_response(ResponseSpec(), BATCH, answer(429, retry_after="3"), 3, NOW)
 
     assert [(o.verdict, o.retry_after_s) for o in outcomes] == [("retry", 3.0)] * 3
+
+
+@pytest.mark.parametrize(("status", "not_taken"), [(503, True), (500, True), (429, True), (408, False),
+                                                    (400, False), (200, False)])
+def test_given_an_answer_when_classified_then_only_5xx_and_429_prove_the_provider_did_not_take_it(
+        status: int, not_taken: bool) -> None:
+    outcome = classify_response(ResponseSpec(), HttpResponse(status, {}, b"{}", 0.01), NOW)
+
+    assert outcome.not_taken is not_taken

@@ -132,7 +132,7 @@ class ThrottledTraffic:
         self.asked.append((provider.id, count, lane.value))
         return Reservation(granted=min(count, self.granted), retry_in_s=self.retry_in_s)
 
-    def send(self, provider, messages, *, request=None):
+    def send(self, provider, messages, *, request=None, failover=True):
         return self._inner.send(provider, messages, request=request)
 
 
@@ -192,3 +192,57 @@ def test_given_the_same_message_twice_in_one_batch_then_it_is_sent_once_and_the_
     assert len(client.sent) == 1
     assert not results["sqs-twice"].retry
     assert results["sqs-copy"].retry and "rh-copy" in queue.delays
+
+
+class RecordingTraffic:
+    """Answers each send with the next scripted outcome from the named provider, and records what was asked."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.calls = []
+
+    def reserve(self, provider, count, lane):
+        from smsbridge.services.traffic import Reservation
+
+        return Reservation(granted=count)
+
+    def send(self, provider, messages, *, request=None, failover=True):
+        from smsbridge.services.traffic import Delivery
+
+        self.calls.append((provider.id, failover))
+        by, outcome = self.answers.pop(0)
+        return [Delivery(outcome, by, requested=True) for _ in messages]
+
+
+def test_given_a_timeout_at_the_failover_provider_when_the_message_is_retried_then_it_goes_to_that_provider_alone():
+    from smsbridge.core.classify import Outcome
+
+    primary = PROVIDER.model_copy(update={"failover": ["backup"]})
+    backup = PROVIDER.model_copy(update={"id": "backup"})
+    traffic = RecordingTraffic((backup, Outcome("retry", "timed out after the request was sent")),
+                               (backup, Outcome("sent", "accepted", provider_message_id="b-1", status_code=200)))
+    messages, queue = MemoryMessages(), MemoryQueue()
+    bridge = SendService(providers=MemoryProviders(primary, backup), messages=messages, consent=MemoryConsent(),
+                         queue=queue, traffic=traffic, clock=lambda: NOW)
+
+    first = bridge.send_batch([record("m1")])
+    second = bridge.send_batch([record("m1")])
+
+    assert first["sqs-m1"].retry and not second["sqs-m1"].retry
+    # The first try may have reached the backup: the retry goes there, and nowhere else.
+    assert traffic.calls == [("acme", True), ("backup", False)]
+    assert messages.get("m1")["status"] == "sent"
+
+
+def test_given_a_503_then_the_retry_may_fail_over_again():
+    from smsbridge.core.classify import Outcome
+
+    traffic = RecordingTraffic((PROVIDER, Outcome("retry", "HTTP 503", status_code=503, not_taken=True)),
+                               (PROVIDER, Outcome("sent", "accepted", provider_message_id="p-1", status_code=200)))
+    bridge = SendService(providers=MemoryProviders(PROVIDER), messages=MemoryMessages(), consent=MemoryConsent(),
+                         queue=MemoryQueue(), traffic=traffic, clock=lambda: NOW)
+
+    bridge.send_batch([record("m2")])
+    bridge.send_batch([record("m2")])
+
+    assert traffic.calls == [("acme", True), ("acme", True)]

@@ -20,6 +20,7 @@ class Settings(BaseModel):
     inbound_table: str = Field(default="smsbridge-inbound", alias="INBOUND_TABLE")
     balance_table: str = Field(default="smsbridge-balance", alias="BALANCE_TABLE")
     routing_table: str = Field(default="smsbridge-routing", alias="ROUTING_TABLE")
+    traffic_table: str = Field(default="smsbridge-traffic", alias="TRAFFIC_TABLE")
     outbound_queue_url: str = Field(default="", alias="OUTBOUND_QUEUE_URL")
     dead_letter_queue_url: str = Field(default="", alias="DEAD_LETTER_QUEUE_URL")
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
@@ -27,6 +28,12 @@ class Settings(BaseModel):
     alert_sender: str = Field(default="", alias="ALERT_SENDER_EMAIL")
     message_retention_days: int = Field(default=90, alias="MESSAGE_RETENTION_DAYS")
     send_concurrency: int = Field(default=10, ge=1, le=64, alias="SEND_CONCURRENCY")
+    # Throughput and circuits (services/traffic.py); None: the default, shorter in the local runtime.
+    throughput_guard_s: float = Field(default=0.25, ge=0, le=5, alias="THROUGHPUT_GUARD_S")
+    notification_reserve: float = Field(default=0.2, ge=0, lt=1, alias="THROUGHPUT_NOTIFICATION_RESERVE")
+    circuit_failures: int = Field(default=3, ge=1, le=100, alias="CIRCUIT_FAILURES")
+    circuit_cooldown_s: float | None = Field(default=None, gt=0, le=3600, alias="CIRCUIT_COOLDOWN_S")
+    traffic_cache_s: float | None = Field(default=None, ge=0, le=60, alias="TRAFFIC_CACHE_S")
     # The local runtime only: provider URLs may then be plain http on loopback.
     local_runtime: bool = Field(default=False, alias="SMSBRIDGE_LOCAL")
     # How long the send path keeps providers and routing rules: 30 s deployed, 2 s locally unless set.

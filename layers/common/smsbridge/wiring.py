@@ -63,10 +63,40 @@ def dispatcher():
 
 
 @lru_cache(maxsize=1)
+def provider_state():
+    from smsbridge.adapters.provider_state import ProviderState
+
+    settings = get_settings()
+    cache_s = settings.traffic_cache_s
+    if cache_s is None:
+        cache_s = 0.2 if settings.local_runtime else 1.0
+    return ProviderState(settings.traffic_table, cache_s=cache_s)
+
+
+def traffic_policy():
+    from smsbridge.core.circuit import CircuitPolicy
+    from smsbridge.services.traffic import TrafficPolicy
+
+    settings = get_settings()
+    cooldown_s = settings.circuit_cooldown_s
+    if cooldown_s is None:
+        cooldown_s = 3.0 if settings.local_runtime else 30.0
+    return TrafficPolicy(guard_s=settings.throughput_guard_s, reserve_share=settings.notification_reserve,
+                         circuit=CircuitPolicy(failures=settings.circuit_failures, cooldown_s=cooldown_s))
+
+
+@lru_cache(maxsize=1)
 def traffic():
     from smsbridge.services.traffic import Traffic
 
-    return Traffic(dispatcher())
+    return Traffic(dispatcher(), state=provider_state(), providers=provider_store(), policy=traffic_policy())
+
+
+@lru_cache(maxsize=1)
+def traffic_board():
+    from smsbridge.services.traffic import TrafficBoard
+
+    return TrafficBoard(providers=admin_providers(), state=provider_state())
 
 
 @lru_cache(maxsize=1)

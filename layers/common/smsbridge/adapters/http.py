@@ -43,11 +43,15 @@ class TransportError(Exception):
     """The provider could not be reached or did not answer in time: worth retrying.
 
     `reason` names the host, never the URL's path, query string or headers (they can carry secrets).
+    `request_sent`: whether the request may have reached the provider. False only when the failure
+    came before any byte of it was sent (refused, no DNS answer, TLS handshake, connect timeout):
+    proof that the provider did not take the message, so that a failover provider may send it.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, request_sent: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.request_sent = request_sent
 
 
 class RequestNotSendable(ValueError):
@@ -343,7 +347,7 @@ def _translated(error: Exception, host: str, timeout_s: float) -> Exception:
     if isinstance(error, requests.exceptions.InvalidHeader):
         return RequestNotSendable("a header name or value is not valid")
     if isinstance(error, requests.exceptions.ConnectTimeout):
-        return TransportError(f"timeout after {timeout_s:g} s connecting to {host}")
+        return TransportError(f"timeout after {timeout_s:g} s connecting to {host}", request_sent=False)
     if isinstance(error, (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError)):
         return TransportError(f"timeout after {timeout_s:g} s waiting for {host}")
     if isinstance(error, (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError)):
@@ -354,23 +358,35 @@ def _translated(error: Exception, host: str, timeout_s: float) -> Exception:
         return next((cause for cause in chain if isinstance(cause, kinds)), None)
 
     if (cause := found(ssl.SSLCertVerificationError)) is not None:
-        return TransportError(f"TLS certificate of {host} not trusted: {cause.verify_message}")
+        return TransportError(f"TLS certificate of {host} not trusted: {cause.verify_message}", request_sent=False)
     if (cause := found(ssl.SSLError)) is not None or isinstance(error, requests.exceptions.SSLError):
-        return TransportError(f"TLS error with {host}: {getattr(cause, 'reason', None) or 'handshake failed'}")
+        return TransportError(f"TLS error with {host}: {getattr(cause, 'reason', None) or 'handshake failed'}",
+                              request_sent=not _in_handshake(cause or error))
     if found(http.client.RemoteDisconnected):  # a ConnectionResetError too: tell it apart first
         return TransportError(f"{host} closed the connection without answering")
     if found(ConnectionRefusedError):
-        return TransportError(f"connection refused by {host}")
+        return TransportError(f"connection refused by {host}", request_sent=False)
     if found(ConnectionResetError):
         return TransportError(f"connection reset by {host}")
     if found(socket.gaierror, urllib3.exceptions.NameResolutionError):
-        return TransportError(f"could not resolve {host}")
+        return TransportError(f"could not resolve {host}", request_sent=False)
     if found(TimeoutError, urllib3.exceptions.TimeoutError):
         return TransportError(f"timeout after {timeout_s:g} s calling {host}")
     if found(http.client.IncompleteRead, urllib3.exceptions.ProtocolError,
              requests.exceptions.ChunkedEncodingError, BrokenPipeError):
         return TransportError(f"{host} closed the connection before answering in full")
     return TransportError(f"calling {host} failed ({type(chain[-1]).__name__})")
+
+
+def _in_handshake(error: BaseException) -> bool:
+    """Whether a TLS error was raised by the handshake (before any byte of the request), not by a read
+    or write later on the connection: urllib3 wraps both in the same exception type."""
+    traceback = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_name in ("do_handshake", "ssl_wrap_socket", "_ssl_wrap_socket_impl"):
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def _causes(error: BaseException) -> list[BaseException]:

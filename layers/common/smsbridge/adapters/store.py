@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from smsbridge.adapters.time_index import Page, TimeIndex
 from smsbridge.core import time_index
 from smsbridge.core.secrets import join_secrets, provider_secrets, split_secrets
-from smsbridge.models.claim import ClaimAnswer, ClaimRequest, FinalRecord, MessageState
+from smsbridge.models.claim import PINNED_PROVIDER, ClaimAnswer, ClaimRequest, FinalRecord, MessageState
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.status import MessageStatus, StatusChange
 from smsbridge.observability import logger, remember_secrets
@@ -185,9 +185,10 @@ class MessageStore:
         for start in range(0, len(wanted), _BATCH_GET_MAX):
             request = {self._table.name: {"Keys": [{"id": i} for i in wanted[start:start + _BATCH_GET_MAX]],
                                           "ConsistentRead": True,
-                                          "ProjectionExpression": "#i, #s, #cu, #a",
+                                          "ProjectionExpression": "#i, #s, #cu, #a, #p",
                                           "ExpressionAttributeNames": {"#i": "id", "#s": "status",
-                                                                       "#cu": "claimed_until", "#a": "attempts"}}}
+                                                                       "#cu": "claimed_until", "#a": "attempts",
+                                                                       "#p": PINNED_PROVIDER}}}
             for _ in range(_UNPROCESSED_ROUNDS):
                 answer = self._client.batch_get_item(RequestItems=request)
                 for item in answer.get("Responses", {}).get(self._table.name, []):
@@ -438,7 +439,7 @@ def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
 def _state_of(item: dict[str, Any]) -> MessageState:
     until = item.get("claimed_until")
     return MessageState(exists=True, status=item.get("status"), claimed_until=float(until) if until is not None else None,
-                        attempts=int(item.get("attempts", 0)))
+                        attempts=int(item.get("attempts", 0)), pinned_provider=item.get(PINNED_PROVIDER))
 
 
 def _cancellation_reasons(error: ClientError) -> list[dict[str, Any]] | None:

@@ -31,6 +31,15 @@ class Outcome:
     provider_message_id: str | None = None
     status_code: int | None = None
     body_excerpt: str | None = None
+    # The attempt proves the provider did not take the message (SPEC 3 `failover`): it could not be
+    # reached before the request went out, or it answered 5xx or 429. A failover provider may then
+    # send it at once; a timeout after the request went out is no such proof.
+    not_taken: bool = False
+
+
+def proves_not_taken(status_code: int) -> bool:
+    """A 5xx or a 429 answer: the provider did not take the message."""
+    return status_code == 429 or 500 <= status_code < 600
 
 
 def classify_response(spec: ResponseSpec, response: HttpResponse, now: datetime) -> Outcome:
@@ -118,8 +127,10 @@ class _Answer:
 
     def _outcome(self, verdict: Verdict, reason: str, *, retry_after_s: float | None = None,
                  message_id: str | None = None) -> Outcome:
+        status = self.response.status_code
         return Outcome(verdict, reason, retry_after_s=retry_after_s, provider_message_id=message_id,
-                       status_code=self.response.status_code, body_excerpt=_body_excerpt(self.response.body))
+                       status_code=status, body_excerpt=_body_excerpt(self.response.body),
+                       not_taken=verdict != "sent" and proves_not_taken(status))
 
 
 _UNPARSED = object()

@@ -248,3 +248,24 @@ class Meta(BaseModel):
     inbound_auth_types: dict[str, dict[str, Any]] = Field(description="inbound.auth `type` to its JSON Schema")
     statuses: list[str]
     provider_schema: dict[str, Any]
+
+
+class ProviderTrafficView(BaseModel):
+    """One provider's throughput and circuit, as every sender shares them (`GET /traffic`)."""
+
+    provider: str
+    per_second: float | None = Field(default=None, description="the throughput limit; null: unlimited")
+    burst: int | None = Field(default=None, description="the most granted at once")
+    granted_last_second: int = Field(description="requests granted to senders in the last second")
+    paused_until: str | None = Field(default=None, description="after a 429: nothing is sent before this time")
+    slowed_until: str | None = Field(default=None, description="after a 429: half the rate until this time")
+    circuit: str = Field(description="closed, open (no request sent) or half_open (one probe may go)")
+    failures: int = Field(description="consecutive failures proving the provider did not take a message")
+    opened_at: str | None = None
+    half_open_at: str | None = Field(default=None, description="when an open circuit lets a probe through")
+    failover: list[str] = Field(default_factory=list)
+
+
+class TrafficView(BaseModel):
+    at: str
+    providers: list[ProviderTrafficView]

@@ -13,6 +13,10 @@ from typing import Any, Literal
 from smsbridge.models.status import MessageStatus, StatusChange
 
 
+# The message's attribute naming the provider an uncertain attempt may have reached (`MessageState.pinned_provider`).
+PINNED_PROVIDER = "pinned_provider"
+
+
 @dataclass(frozen=True)
 class MessageState:
     """What the send path needs to know of a message before it claims it."""
@@ -21,6 +25,9 @@ class MessageState:
     status: str | None = None
     claimed_until: float | None = None  # epoch seconds; None once released, or never claimed
     attempts: int = 0  # requests that went out to a provider for it
+    # The provider an earlier attempt may have reached (a timeout after the request went out): every
+    # later attempt goes to it alone, so that the message never reaches a second provider (SPEC 3 failover).
+    pinned_provider: str | None = None
 
     @property
     def settled(self) -> bool:

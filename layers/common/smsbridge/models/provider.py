@@ -366,6 +366,17 @@ class BalanceSpec(_Strict):
 
 
 
+# ---------------------------------------------------------------- traffic
+
+class Throughput(_Strict):
+    """The most the provider receives (SPEC 3 `throughput`), across every invocation of the send function."""
+
+    per_second: float = Field(gt=0, le=10_000, description="requests per second, on average (a fraction is allowed: "
+                                                            "0.5 is one request every 2 s)")
+    burst: int | None = Field(default=None, ge=1, le=10_000,
+                              description="the most requests granted at once; default: a whole second's capacity")
+
+
 # ---------------------------------------------------------------- provider
 
 SecretName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
@@ -391,6 +402,19 @@ class ProviderConfig(_Strict):
         default_factory=dict,
         description="named secrets (write-only, kept in Secrets Manager), used as {{secrets.NAME}} in request, "
                     "balance and auth templates")
+    throughput: Throughput | None = Field(default=None, description="a rate limit shared by every sender")
+    failover: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]] = Field(
+        default_factory=list, max_length=10,
+        description="other provider ids, in order: a message this provider did not take goes to the next at once")
+
+    @model_validator(mode="after")
+    def _failover_list(self) -> ProviderConfig:
+        if self.id in self.failover:
+            raise ValueError(f"failover: {self.id!r} is this provider itself")
+        repeated = sorted({name for name in self.failover if self.failover.count(name) > 1})
+        if repeated:
+            raise ValueError(f"failover: {', '.join(map(repr, repeated))} named more than once")
+        return self
 
     @model_validator(mode="after")
     def _secrets_known(self) -> ProviderConfig:

@@ -102,7 +102,7 @@ class Dispatcher:
             # that is not a key): no attempt can succeed until the configuration changes.
             failure, requested = Outcome("failed", str(error)), True
         except TransportError as error:
-            failure, requested = Outcome("retry", error.reason), True
+            failure, requested = Outcome("retry", error.reason, not_taken=not error.request_sent), True
         else:
             failure = None
         masker = _masker_of(masking_for or provider)

@@ -5,9 +5,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from smsbridge.core.balance import BalanceRecord
+from smsbridge.core.circuit import Circuit, CircuitPolicy
+from smsbridge.core.throughput import Grant, Limits
 from smsbridge.core.consent import ConsentState
 from smsbridge.models.claim import ClaimAnswer, ClaimRequest, FinalRecord, MessageState
-from smsbridge.models.message import OutboundMessage
+from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
 from smsbridge.models.routing import RoutingRules
@@ -122,3 +124,16 @@ class RoutingSource(Protocol):
     """The routing rules (`adapters.routing.RoutingStore`)."""
 
     def rules(self) -> RoutingRules: ...
+
+
+class SharedTrafficState(Protocol):
+    """Each provider's throughput window and circuit, shared by every invocation
+    (`adapters.provider_state.ProviderState`)."""
+
+    def reserve(self, provider_id: str, limits: Limits, count: int, lane: MessageType, now: datetime) -> Grant: ...
+    def pause(self, provider_id: str, seconds: float, now: datetime, *, slow_for_s: float) -> None: ...
+    def circuit(self, provider_id: str) -> Circuit: ...
+    def failed(self, provider_id: str, policy: CircuitPolicy, now: datetime, *, probing: bool = False) -> Circuit: ...
+    def succeeded(self, provider_id: str) -> None: ...
+    def try_probe(self, provider_id: str, policy: CircuitPolicy, now: datetime) -> bool: ...
+    def states(self, provider_ids: Any) -> dict[str, Any]: ...

@@ -48,6 +48,7 @@ class ProviderAdmin:
             raise Conflict(f"provider {config.id!r} exists already: PUT /providers/{config.id} to change it")
         self._refuse_masks(config, {})
         self._check_urls(config)
+        self._check_failover(config)
         self._providers.put(config)
         logger.info("provider created", provider=config.id)
         return public_document(config)
@@ -58,6 +59,7 @@ class ProviderAdmin:
         if config.id != provider_id:
             raise BadRequest(f"id {config.id!r} in the body differs from {provider_id!r} in the path")
         self._check_urls(config)
+        self._check_failover(config)
         try:
             stored = self._providers.get(provider_id) if provider_exists(self._providers, provider_id) else None
         except ValidationError:
@@ -84,7 +86,8 @@ class ProviderAdmin:
             config = _DOCUMENT.validate_python(document)
         except ValidationError as exc:
             return ValidationResult(valid=False, errors=field_errors(exc, prefix=loc_prefix))
-        errors = [{"loc": f"{loc_prefix}.{where}", "msg": message} for where, message in self._url_problems(config)]
+        errors = [{"loc": f"{loc_prefix}.{where}", "msg": message}
+                  for where, message in [*self._url_problems(config), *self._failover_problems(config)]]
         return ValidationResult(valid=not errors, errors=errors)
 
     def draft(self, document: dict[str, Any], *, loc_prefix: str) -> ProviderConfig:
@@ -128,6 +131,18 @@ class ProviderAdmin:
         metadata addresses when deployed), rather than failing each message later."""
         for where, problem in self._url_problems(config):
             raise BadRequest(f"{where}: {problem}")
+
+    def _check_failover(self, config: ProviderConfig) -> None:
+        """Refuse failover ids that name no provider, as the routing rules refuse theirs (422, per field)."""
+        problems = self._failover_problems(config)
+        if problems:
+            errors = [{"loc": f"body.{where}", "msg": message} for where, message in problems]
+            raise Invalid("the failover list names providers that do not exist: "
+                          + "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]), errors)
+
+    def _failover_problems(self, config: ProviderConfig) -> list[tuple[str, str]]:
+        return [(f"failover.{index}", f"no provider {name!r}") for index, name in enumerate(config.failover)
+                if not provider_exists(self._providers, name)]
 
     def _url_problems(self, config: ProviderConfig) -> list[tuple[str, str]]:
         urls = {"request.url": config.request.url}

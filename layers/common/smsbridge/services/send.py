@@ -19,7 +19,7 @@ from smsbridge.core.classify import Outcome
 from smsbridge.core.consent import consent_block_reason
 from smsbridge.core.encoding import encoding_of
 from smsbridge.core.render import RenderError, render_request
-from smsbridge.models.claim import ClaimRequest, FinalRecord, FirstRecord, MessageState
+from smsbridge.models.claim import PINNED_PROVIDER, ClaimRequest, FinalRecord, FirstRecord, MessageState
 from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
@@ -190,6 +190,8 @@ class SendService:
         to_send: list[_Job] = []
         for job in jobs:
             job.state = states.get(job.message.id, MessageState())
+            if job.state.pinned_provider and job.state.pinned_provider != job.provider.id:
+                self._pin(job)
             if job.state.settled:
                 results[job.record.messageId] = self._duplicate(job)
             elif job.state.busy(now_s):
@@ -236,6 +238,21 @@ class SendService:
         if claimed:
             results.update(self._deliver_all(claimed, token))
         return results
+
+    def _pin(self, job: _Job) -> None:
+        """Send to the provider an earlier attempt may have reached, whatever routing says today
+        (never a second provider after a timeout); routing's choice when that provider is gone."""
+        try:
+            provider = self._providers.get(job.state.pinned_provider)
+        except ProviderNotFound:
+            logger.warning("the provider an earlier attempt may have reached is gone; routing decides",
+                           message_id=job.message.id, provider=job.state.pinned_provider)
+            return
+        job.provider = provider
+        try:
+            job.request, job.render_error = render_request(provider, [job.message], self._clock()), None
+        except RenderError as exc:
+            job.request, job.render_error = None, str(exc)
 
     def _read(self, jobs: list[_Job]) -> tuple[dict[str, MessageState], dict[tuple[str, str], Any]]:
         """The messages' states and, for marketing alone (a notification is sent whatever the
@@ -310,8 +327,9 @@ class SendService:
         jobs = request.jobs
         try:
             # A lone message goes out as rendered at admission; a batch is rendered as one request.
-            request.deliveries = self._traffic.send(request.provider, [job.message for job in jobs],
-                                                    request=jobs[0].request if len(jobs) == 1 else None)
+            request.deliveries = self._traffic.send(
+                request.provider, [job.message for job in jobs], request=jobs[0].request if len(jobs) == 1 else None,
+                failover=not any(job.state.pinned_provider for job in jobs))
         except Exception:
             logger.exception("could not send a request; SQS will redeliver it",
                              message_ids=[job.message.id for job in jobs])
@@ -360,6 +378,8 @@ class SendService:
             until_expiry = (job.expires_at - now).total_seconds() + 1
             wait = max(0.0, min(wait, until_expiry))
             metrics.add_metric(name="SendRetries", unit="Count", value=1)
+            if delivery.requested and not outcome.not_taken and not job.state.pinned_provider:
+                fields[PINNED_PROVIDER] = provider_id  # it may have the message: later attempts go there alone
             changes.append(StatusChange(status=MessageStatus.QUEUED, at=at, attempt=attempt,
                                         reason=f"{outcome.reason}; next try in {wait:.0f} s", answer=_answer(outcome)))
         return FinalRecord(job.message.id, tuple(changes), token, attempts, fields), wait

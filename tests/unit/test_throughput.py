@@ -1,0 +1,109 @@
+"""The throughput limiter's pure rule (core/throughput.py): the bound read at the provider, lanes, bursts, 429 pauses."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smsbridge.core.throughput import Window, grant, granted_within, limits_of, paused
+from smsbridge.models.message import MessageType
+from smsbridge.models.provider import Throughput
+
+T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+NOTIFICATION, MARKETING = MessageType.NOTIFICATION, MessageType.MARKETING
+
+
+def at(ms: float) -> datetime:
+    return T0 + timedelta(milliseconds=ms)
+
+
+def most_in_any_window(times_ms: list[float], window_ms: float = 1000.0) -> int:
+    """The most receive times in any half-open window [a, a + window_ms)."""
+    times = sorted(times_ms)
+    best, start = 0, 0
+    for end, time in enumerate(times):
+        while times[start] <= time - window_ms:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+# Senders asking at random moments for random batches of either lane; each granted request reaches
+# the provider anywhere between its grant and `guard` later (thread pool, network, TLS).
+asks = st.lists(st.tuples(st.floats(0, 400), st.integers(1, 60), st.sampled_from([NOTIFICATION, MARKETING]),
+                          st.floats(0, 1)), min_size=1, max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(per_second=st.integers(1, 100), burst=st.none() | st.integers(1, 100), asks=asks,
+       pause_at=st.none() | st.integers(0, 199))
+def test_given_any_asks_when_granted_requests_arrive_late_within_the_guard_then_no_second_holds_more_than_the_limit(
+        per_second: int, burst: int | None, asks, pause_at: int | None) -> None:
+    limits = limits_of(Throughput(per_second=per_second, burst=burst))
+    window, now_ms, received = Window(), 0.0, []
+    for index, (gap_ms, count, lane, lateness) in enumerate(asks):
+        now_ms += gap_ms
+        if index == pause_at:
+            window = paused(window, 0.5, at(now_ms))
+        decision = grant(window, limits, count, lane, at(now_ms))
+        window = decision.window
+        assert 0 <= decision.granted <= min(count, limits.burst)
+        assert decision.granted == count or decision.retry_in_s > 0 or decision.granted == limits.burst
+        received += [int(now_ms) + lateness * limits.guard_ms] * decision.granted
+
+    assert most_in_any_window(received) <= per_second
+
+
+def test_given_a_full_window_when_asked_again_then_nothing_is_granted_until_the_oldest_grant_leaves() -> None:
+    limits = limits_of(Throughput(per_second=20))
+    first = grant(Window(), limits, 20, NOTIFICATION, at(0))
+
+    refused = grant(first.window, limits, 5, NOTIFICATION, at(400))
+    later = grant(first.window, limits, 5, NOTIFICATION, at(1000 + limits.guard_ms + 1))
+
+    assert first.granted == 20
+    assert refused.granted == 0 and refused.retry_in_s == pytest.approx((1000 + limits.guard_ms - 400 + 1) / 1000)
+    assert later.granted == 5
+
+
+def test_given_marketing_filling_a_window_when_a_notification_asks_then_the_reserve_is_left_for_it() -> None:
+    limits = limits_of(Throughput(per_second=50))
+    window = Window()
+    for ms in range(0, 1000, 10):  # 2,000 campaign messages asking as fast as they can
+        window = grant(window, limits, 10, MARKETING, at(ms)).window
+    marketing_granted = granted_within(window, 1000 + int(T0.timestamp() * 1000), 1250)
+
+    notification = grant(window, limits, 1, NOTIFICATION, at(1000))
+
+    assert marketing_granted == 40
+    assert notification.granted == 1
+
+
+def test_given_a_burst_when_a_batch_asks_for_more_then_only_the_burst_is_granted_at_once() -> None:
+    limits = limits_of(Throughput(per_second=100, burst=10))
+
+    decision = grant(Window(), limits, 50, MARKETING, at(0))
+
+    assert decision.granted == 10 and decision.retry_in_s == 0
+
+
+def test_given_a_429_pause_when_asked_then_nothing_is_granted_before_it_ends_and_half_the_rate_after() -> None:
+    limits = limits_of(Throughput(per_second=20))
+    window = paused(Window(), 2.0, at(0))
+
+    during = grant(window, limits, 5, NOTIFICATION, at(1500))
+    after = grant(window, limits, 20, NOTIFICATION, at(2000))
+
+    assert during.granted == 0 and during.retry_in_s == pytest.approx(0.5)
+    assert after.granted == 10
+
+
+def test_given_a_fractional_rate_when_limits_are_made_then_the_window_widens_to_one_whole_request() -> None:
+    limits = limits_of(Throughput(per_second=0.5))
+    first = grant(Window(), limits, 3, NOTIFICATION, at(0))
+
+    assert (limits.capacity, limits.window_ms) == (1, 2000)
+    assert first.granted == 1
+    assert grant(first.window, limits, 1, NOTIFICATION, at(1999)).granted == 0
