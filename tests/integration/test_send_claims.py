@@ -222,3 +222,44 @@ def test_given_a_failover_delivery_then_the_message_records_the_provider_that_se
     # A delivery receipt from the backup provider finds the message (services/inbound.py looks it up so).
     assert message_store().find_by_provider_message_id("backup", "bk-fo") == "fo"
     assert message_store().find_by_provider_message_id("acme", "bk-fo") is None
+
+
+class SilentThenSendingTraffic:
+    """The first try sends nothing (an open circuit: no request went out), the next one sends."""
+
+    def __init__(self):
+        self.tries = 0
+
+    def reserve(self, provider, count, lane):
+        return Reservation(granted=count)
+
+    def send(self, provider, messages, *, request=None, failover=True):
+        self.tries += 1
+        if self.tries == 1:
+            return [Delivery(Outcome("retry", "circuit open: no request sent", retry_after_s=0.0, not_taken=True),
+                             provider, requested=False) for _ in messages]
+        return [Delivery(Outcome("sent", "HTTP 200", status_code=200, provider_message_id=f"pm-{m.id}"),
+                         provider, requested=True) for m in messages]
+
+
+def test_given_a_try_that_sent_nothing_then_the_message_is_claimed_again_with_its_neighbours(stack, provider):
+    """A try without a request leaves the attempt counter at 0: the next claim must still take the
+    message, and not hold back the batch claimed in the same transaction (regression)."""
+    from smsbridge.models.queue import QueuedRecord
+    from smsbridge.services.send import SendService
+    from smsbridge.wiring import consent_ledger, message_store, outbound_queue, provider_store
+
+    configure(provider)
+    traffic = SilentThenSendingTraffic()
+    service = SendService(providers=provider_store(), messages=message_store(), consent=consent_ledger(),
+                          queue=outbound_queue(), traffic=traffic)
+    stack.enqueue({"id": "silent", "to": "+33612345678", "text": "hello"})
+    first = service.send_batch([QueuedRecord.model_validate(r) for r in stack.receive()])
+    assert all(r.retry for r in first.values()) and message("silent")["attempts"] == 0
+    stack.enqueue({"id": "neighbour", "to": "+33612345678", "text": "hi"})
+
+    time.sleep(1.1)  # the retry's visibility delay
+    second = service.send_batch([QueuedRecord.model_validate(r) for r in stack.receive()])
+
+    assert len(second) == 2 and not any(r.retry for r in second.values())
+    assert message("silent")["status"] == "sent" and message("neighbour")["status"] == "sent"

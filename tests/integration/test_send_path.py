@@ -11,7 +11,7 @@ import pytest
 
 from smsbridge.models.provider import ProviderConfig
 from tests.support.loopback import LoopbackProvider
-from tests.support.stack import moto_stack
+from tests.support.stack import moto_stack, reset_cached_clients
 
 TRICKY_TEXT = 'He said "hi"\n& ü 🎉'
 
@@ -126,8 +126,11 @@ def test_given_a_provider_outage_then_every_message_is_delivered_exactly_once_af
     texts = [f"message {i}" for i in range(12)]
     for i, text in enumerate(texts):
         stack.enqueue({"id": f"o{i}", "to": "+33612345678", "text": text})
-    # Keep the test short; the backoff schedule itself is unit-tested.
+    # Keep the test short; the backoff schedule and the circuit's cool-down are unit-tested. The
+    # outage opens the provider's circuit: after it, the messages wait for the cool-down's probe.
     monkeypatch.setattr(send.Backoff, "delay_s", lambda self, attempt: 1.0)
+    monkeypatch.setenv("CIRCUIT_COOLDOWN_S", "1")
+    reset_cached_clients()
 
     drain(stack, rounds=2)
     assert {message(stack, f"o{i}")["status"] for i in range(12)} == {"queued"}

@@ -61,3 +61,12 @@ def test_given_consecutive_failures_when_counted_then_it_is_open_exactly_from_th
         circuit = after_failure(circuit, POLICY, T0)
 
     assert (circuit.state(T0) == "open") == (failures >= POLICY.failures)
+
+
+def test_given_another_senders_probe_under_way_then_a_held_back_sender_looks_again_within_a_second_not_after_the_lease():
+    policy = CircuitPolicy(failures=1, cooldown_s=2.0, probe_lease_s=15.0)
+    circuit = after_failure(Circuit(), policy, T0)
+    probing = probe_won(circuit, policy, T0 + timedelta(seconds=2))
+
+    assert probing.admission(T0 + timedelta(seconds=3)) == "wait"
+    assert probing.wait_s(T0 + timedelta(seconds=3)) == 1.0

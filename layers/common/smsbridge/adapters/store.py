@@ -280,11 +280,9 @@ class MessageStore:
                      "#t = if_not_exists(#t, :ttl)", "#cu = :until", "#cb = :token", "#a = :next"]
             expression = "SET " + ", ".join(sets)
             # The attempt counter read is still the one there: the next attempt's number is right.
-            if request.seen.attempts:
-                values[":seen"] = request.seen.attempts
-                condition += " AND #a = :seen"
-            else:
-                condition += " AND attribute_not_exists(#a)"
+            # A try that sent nothing (an open circuit, no OAuth2 token) leaves the counter at 0, not absent.
+            values[":seen"] = request.seen.attempts
+            condition += " AND #a = :seen" if request.seen.attempts else " AND (attribute_not_exists(#a) OR #a = :seen)"
         return {"Update": {"TableName": self._table.name, "Key": {"id": request.message_id},
                            "UpdateExpression": expression, "ConditionExpression": condition,
                            "ExpressionAttributeNames": names, "ExpressionAttributeValues": _dynamo(values),

@@ -20,6 +20,7 @@ from typing import Literal
 from smsbridge.core.throughput import epoch_ms
 
 CircuitState = Literal["closed", "open", "half_open"]
+PROBE_CHECK_S = 1.0  # how soon a sender held back by another's probe looks again
 Admission = Literal["send", "probe", "wait"]
 
 
@@ -52,10 +53,15 @@ class Circuit:
         return "wait"
 
     def wait_s(self, now: datetime) -> float:
-        """Seconds until a request may go again (the half-open time, or the end of a probe's lease)."""
+        """Seconds until a request may go again: the half-open time; while another sender's probe is
+        under way, at most PROBE_CHECK_S (a probe takes one request's time, its lease is only
+        for a sender that dies holding it: waiting the whole lease would hold back recovered traffic)."""
         now_ms = epoch_ms(now)
-        until = max(self.half_open_at or 0, self.probe_until or 0)
-        return max(0.0, (until - now_ms) / 1000)
+        if self.half_open_at is not None and self.half_open_at > now_ms:
+            return (self.half_open_at - now_ms) / 1000
+        if self.probe_until is not None and self.probe_until > now_ms:
+            return min(PROBE_CHECK_S, (self.probe_until - now_ms) / 1000)
+        return 0.0
 
     @property
     def healthy(self) -> bool:
