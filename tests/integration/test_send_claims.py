@@ -128,12 +128,13 @@ def test_given_a_claim_whose_invocation_never_finished_then_the_message_is_sent_
     first = first_record(OutboundMessage(id="crashed", to="+33612345678", text="hello"), config,
                          datetime.now(timezone.utc))
     message_store().claim([ClaimRequest("crashed", first, message_store().states(["crashed"])["crashed"],
-                                        time.time() + 1.0, "crashed-invocation")])
+                                        time.time() + 3.0, "crashed-invocation")])
     records = stack.receive()
 
     busy = handler()({"Records": records}, LambdaContext())
     assert busy["batchItemFailures"] and provider.requests == []
-    time.sleep(1.1)  # the crashed invocation's claim runs out: today's rule sends it again
+    time.sleep(max(0.0, message_store().states(["crashed"])["crashed"].claimed_until - time.time()) + 0.1)
+    # The crashed invocation's claim ran out: today's rule sends it again.
     again = handler()({"Records": records}, LambdaContext())
 
     assert again == {"batchItemFailures": []}
