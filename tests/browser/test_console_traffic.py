@@ -33,7 +33,8 @@ def backup(stack: LocalStack) -> Iterator[LoopbackProvider]:
         server.answer_with(201, {"id": "backup-id"})
         created = requests.post(f"{stack.api}/providers", timeout=10, json={
             "id": "backup", "default_sender": "ACME", "request": {"url": server.url_for("/sms"), "body": {
-                "to": "{{to}}", "text": "{{text}}"}}, "response": {"message_id_jmespath": "id"}})
+                "to": "{{to}}", "text": "{{text}}"}}, "response": {"message_id_jmespath": "id"},
+            "throughput": {"per_second": 20, "burst": 10}})
         assert created.status_code == 201, created.text
         put = requests.put(f"{stack.api}/providers/sandbox", json={**original, "failover": ["backup"]}, timeout=10)
         assert put.status_code == 200, put.text
@@ -74,6 +75,14 @@ def test_given_the_sandbox_in_outage_with_a_failover_when_messages_are_sent_then
     console.open("/console/#/overview")
     console.heading("Throughput and circuits")
 
+    # Then its traffic panel reads the traffic again by itself, leaving the focus where the operator put it
+    link = console.link("backup", within=TRAFFIC)
+    console.driver.execute_script("arguments[0].focus()", link)
+    read_at = console.driver.find_element(By.XPATH, f"{TRAFFIC}//h2//time").get_attribute("datetime")
+    console.wait(lambda: console.driver.find_element(By.XPATH, f"{TRAFFIC}//h2//time").get_attribute("datetime") != read_at,
+                 timeout_s=12, what="the traffic read again without a click")
+    assert console.driver.switch_to.active_element == link, "the refresh kept the focus on a provider's link"
+
     def circuit_shown_open() -> str | None:
         if traffic_of(stack, "sandbox")["circuit"] != "open":
             post_message(stack, f"probe {run}")
@@ -84,16 +93,19 @@ def test_given_the_sandbox_in_outage_with_a_failover_when_messages_are_sent_then
         cell = row.find_element(By.XPATH, "./td[@data-label='Circuit']")
         return cell.text if cell.text.startswith("open") else None
 
-    # Then its traffic panel shows the sandbox's circuit open, why and until when, and its failover
+    # And shows the sandbox's circuit open, why and until when, and its failover
     circuit = console.wait(circuit_shown_open, timeout_s=30, what="the sandbox's circuit shown open")
-    assert re.search(r"\d+ consecutive failures · opened \d+ s ago · half-opens in \d+ s", circuit), circuit
+    assert re.search(r"\d+ consecutive failures · opened (now|\d+ s ago) · half-opens in \d+ s", circuit), circuit
     row = console.row("sandbox")
     assert row.find_element(By.XPATH, "./td[@data-label='Failover']").text == "backup"
     assert "circuit open" in console.driver.find_element(By.XPATH, f"{TRAFFIC}//p[contains(@class, 'traffic-summary')]").text
     backup_row = console.row("backup")
     assert backup_row.find_element(By.XPATH, "./td[@data-label='Circuit']").text.startswith("closed")
+    assert backup_row.find_element(By.XPATH, "./td[@data-label='Limit']").text == "20 per second, burst 10"
     assert console.unlabelled_fields() == []
+
     console.screenshot("traffic")
+    console.screenshot("traffic-390", width=NARROW)
     assert console.overflow_at(NARROW) <= 0, "the overview with its traffic panel fits 390 px"
 
     # And the Providers list marks the sandbox's circuit and names its failover
@@ -109,6 +121,7 @@ def test_given_the_sandbox_in_outage_with_a_failover_when_messages_are_sent_then
     assert console.definition("Failover") == "backup"
     assert console.definition("Limit") == "unlimited"
     assert console.overflow_at(NARROW) <= 0, "the provider's page fits 390 px"
+    console.screenshot("provider-traffic", max_height=1400)
 
     # And a message sent during the outage shows, entry by entry, the provider it is from: the
     # sandbox that did not take it, then the backup that sent it
