@@ -132,7 +132,8 @@ export function showTrafficTable(container, view) {
  */
 export function trafficPanel() {
   const table = h('div', { class: 'traffic-body' }, h('p', { class: 'loading' }, 'Reading the providers\' traffic…'));
-  const summary = h('p', { class: 'traffic-summary' });
+  // Announced when it changes (a circuit opens or closes), unlike the table read every few seconds.
+  const summary = h('p', { class: 'traffic-summary', 'aria-live': 'polite' });
   const readAt = h('span', { class: 'muted' });
   const auto = h('input', { type: 'checkbox', name: 'traffic-auto', checked: true });
   const autoLabel = h('label', { class: 'choice' }, auto, `Refresh every ${REFRESH_S} s`);
