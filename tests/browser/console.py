@@ -216,6 +216,26 @@ class Console:
         xpath = f"//dt[normalize-space(.)={_xpath_text(term)}]/following-sibling::dd[1]"
         return self.wait(lambda: (e := self._visible(By.XPATH, xpath)) and e.text.strip(), what=f"the value of {term!r}")
 
+    def unlabelled_fields(self) -> list[str]:
+        """The visible inputs, selects and textareas that name no label (no <label>, aria-label or
+        aria-labelledby): what a screen reader would announce as a bare "edit" or "combo box"."""
+        return self.driver.execute_script("""
+            return [...document.querySelectorAll('input, select, textarea')]
+              .filter((el) => el.type !== 'hidden' && el.getClientRects().length > 0)
+              .filter((el) => !(el.labels && [...el.labels].some((l) => l.textContent.trim()))
+                              && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+              .map((el) => el.outerHTML.slice(0, 160));""")
+
+    def overflow_at(self, width: int) -> int:
+        """How many CSS pixels the page is wider than a `width`-wide screen (0 or less: it fits)."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": width < 600})
+        try:
+            self._settled_height()
+            return int(self.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth"))
+        finally:
+            self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
     def errors(self) -> list[str]:
         """New SEVERE entries of the browser's console for the console's origin (failed loads, CSP
         violations, uncaught errors)."""

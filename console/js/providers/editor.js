@@ -6,13 +6,14 @@ import { providerForm } from "./form.js";
 import { livePreview } from "./preview.js";
 import { proveIt } from "./prove.js";
 import { clone, MASK } from "./draft.js";
+import { providerTrafficPanel } from "../traffic.js";
 
 /**
  * @param {HTMLElement} root
  * @param {object} start  `{draft, needs?, hints?, notes?, errors?, origin?, curl?, savedId?, notice?}`
  * @param {object} meta   GET /meta
  */
-export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }) {
+export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel, providers = null }) {
   const draft = clone(start.draft);
   let savedId = start.savedId || null;
   let saved = JSON.stringify(draft);
@@ -22,10 +23,11 @@ export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }
   let preview = null;
   let prove = null;
   const form = providerForm({
-    meta, draft, isNew: !savedId, needs: start.needs || [], hints: start.hints || {},
+    meta, draft, isNew: !savedId, needs: start.needs || [], hints: start.hints || {}, providers,
     onChange: ({ bodyValid }) => {
       preview.setLocalProblem(bodyValid ? null : "the body is not valid JSON");
       preview.refresh();
+  if (traffic) traffic.load();
       prove.update();
       status.textContent = isDirty() ? "Unsaved changes." : "";
     },
@@ -49,6 +51,9 @@ export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }
       h("ul", {}, start.notes.map((note) => h("li", {}, note))))
     : null;
 
+  // A saved provider's circuit and throughput, above its form: why its messages wait or go elsewhere.
+  const traffic = savedId ? providerTrafficPanel(savedId) : null;
+
   const title = savedId ? `Provider ${draft.name || savedId}` : `New provider${start.origin ? ` from ${start.origin}` : ""}`;
   fill(root, h("div", { class: "pv-screen pv-editor" },
     h("div", { class: "pv-title-row" }, h("h1", {}, title),
@@ -60,12 +65,13 @@ export function renderEditor(root, start, meta, { onSaved, onDeleted, onCancel }
       } }, "Go to the preview")),
     notes,
     h("div", { class: "pv-columns" },
-      h("div", { class: "pv-main" }, form.element, actions, status),
+      h("div", { class: "pv-main" }, traffic ? traffic.element : null, form.element, actions, status),
       h("aside", { class: "pv-side", "aria-label": "Preview and tests" }, preview.element, prove.element))));
 
   if (start.notice) status.textContent = start.notice;
   if (start.errors && start.errors.length) form.showErrors(start.errors, "The draft is not valid yet: see the fields marked.");
   preview.refresh();
+  if (traffic) traffic.load();
 
   async function validate() {
     status.textContent = "Validating…";

@@ -12,6 +12,7 @@ const SECTIONS = [
   ["request", "Request", "How a message is sent: the HTTP request, its body template and batching."],
   ["auth", "Authentication", "How the bridge proves who it is to the provider."],
   ["response", "Response", "What success looks like, where the message id is, what is retried."],
+  ["throughput", "Throughput", "The most requests per second this provider receives, shared by every sender: messages over it wait on the queue, they are not failed."],
   ["inbound", "Inbound messages", "Webhooks the provider sends for received SMS: signature, fields, keywords."],
   ["status", "Delivery receipts", "Webhooks the provider sends for status changes."],
   ["balance", "Balance", "How to read the credit balance, how often, and who is told when it runs low."],
@@ -27,8 +28,9 @@ const LONG_TEXT = /(^|\.)(string_to_sign|private_key|replies\.[a-z_]+)$/;
  * @param {string[]} options.needs   preset fields still to fill (marked until edited)
  * @param {object} options.hints     per need, what to put there (GET /presets' `hints`)
  * @param {Function} options.onChange called after every edit, with `{bodyValid}`
+ * @param {string[]|null} options.providers the existing providers' ids (the failover list chooses among them)
  */
-export function providerForm({ meta, draft, isNew, needs = [], hints = {}, onChange }) {
+export function providerForm({ meta, draft, isNew, needs = [], hints = {}, onChange, providers = null }) {
   const providerRoot = meta.provider_schema || {};
   let root = providerRoot; // where `$ref`s resolve: an auth schema from /meta is a document of its own
   const fields = new Map(); // loc -> field wrapper, for errors and needs
@@ -174,6 +176,70 @@ export function providerForm({ meta, draft, isNew, needs = [], hints = {}, onCha
     return node;
   }
 
+  // The failover list: other providers chosen in order, each row its own field (an API error names
+  // its index: `failover.1`), the first tried first.
+  function failoverField(loc, key, schema) {
+    const rows = h("ol", { class: "pv-failover" });
+    const add = h("button", { type: "button", class: "pv-small", onclick: () => { addRow(""); sync(); rows.lastChild.querySelector("select").focus(); } },
+      "Add a failover provider");
+    const others = () => providers.filter((id) => id !== draft.id);
+    const hadList = Array.isArray(getPath(draft, loc));
+    const register = () => {
+      for (const [known] of [...fields]) if (known.startsWith(`${loc}.`)) fields.delete(known);
+      [...rows.children].forEach((row, index) => {
+        row.querySelector("label").textContent = `failover ${index + 1}`;
+        row.querySelector(".pv-up").setAttribute("aria-label", `move failover ${index + 1} up`);
+        row.querySelector(".pv-up").disabled = index === 0;
+        row.querySelector(".pv-remove").setAttribute("aria-label", `remove failover ${index + 1}`);
+        fields.set(`${loc}.${index}`, row);
+      });
+      add.disabled = rows.children.length >= (schema.maxItems || 10);
+    };
+    const sync = () => {
+      const chosen = [...rows.querySelectorAll("select")].map((select) => select.value).filter(Boolean);
+      setPath(draft, loc, chosen.length || hadList ? chosen : undefined);
+      register();
+      touched(loc);
+      changed();
+    };
+    const addRow = (value) => {
+      const id = uid("fo");
+      const errorId = uid("err");
+      // A stored id that no longer names a provider stays shown, so that saving says so on its row.
+      const choices = value && !others().includes(value) ? [...others(), value] : others();
+      const select = h("select", { id, "aria-describedby": errorId, onchange: () => { clearError(`${loc}.${[...rows.children].indexOf(row)}`); sync(); } },
+        h("option", { value: "" }, "(choose a provider)"), choices.map((choice) => h("option", { value: choice }, choice)));
+      select.value = value;
+      const row = h("li", { class: "pv-row pv-field" },
+        h("label", { for: id }), select,
+        h("button", { type: "button", class: "pv-small pv-up", onclick: () => {
+          if (row.previousElementSibling) row.parentNode.insertBefore(row, row.previousElementSibling);
+          sync();
+          select.focus();
+        } }, "Move up"),
+        h("button", { type: "button", class: "pv-small pv-remove", onclick: () => {
+          const next = row.nextElementSibling || row.previousElementSibling;
+          row.remove();
+          sync();
+          (next ? next.querySelector("select") : add).focus();
+        } }, "Remove"),
+        h("p", { class: "pv-field-error", id: errorId, hidden: true }));
+      row.errorSlot = row.lastChild;
+      row.focusTarget = select;
+      rows.append(row);
+    };
+    for (const value of getPath(draft, loc) || []) addRow(value);
+    const hint = [schema.description, others().length ? null : "no other provider exists yet"].filter(Boolean).join(" · ");
+    const node = h("fieldset", { class: "pv-field pv-map", dataset: { loc } },
+      h("legend", {}, labelOf(key, schema)), hint ? h("p", { class: "pv-hint" }, hint) : null,
+      rows, add, h("p", { class: "pv-field-error", hidden: true }));
+    node.errorSlot = node.lastChild;
+    node.focusTarget = add;
+    fields.set(loc, node);
+    register();
+    return node;
+  }
+
   // ------------------------------------------------------------ objects and unions
 
   function objectFields(loc, schema, container, skip = []) {
@@ -189,6 +255,7 @@ export function providerForm({ meta, draft, isNew, needs = [], hints = {}, onCha
     if (loc === "request.body") return bodyEditor();
     if (loc === "auth") return unionField(loc, key, meta.auth_types || {});
     if (loc === "inbound.auth") return unionField(loc, key, meta.inbound_auth_types || {});
+    if (loc === "failover" && Array.isArray(providers)) return failoverField(loc, key, plainSchema(rawSchema, root).schema);
     const { schema, nullable } = plainSchema(rawSchema, root);
     if (schema.oneOf && schema.discriminator) {
       const choices = {};

@@ -5,6 +5,7 @@ import { h, fill, apiMessage } from "./dom.js";
 import { renderList } from "./list.js";
 import { renderCreate } from "./create.js";
 import { renderEditor } from "./editor.js";
+import { forget, providerIds } from "../facts.js";
 
 let metaAnswer = null; // GET /meta, once per page: the facts the form is built from
 let notice = null; // told on the next screen (a save re-renders the provider from the API)
@@ -12,6 +13,12 @@ let notice = null; // told on the next screen (a save re-renders the provider fr
 async function loadMeta() {
   if (!metaAnswer || !metaAnswer.ok) metaAnswer = await api("GET", "/meta");
   return metaAnswer;
+}
+
+// The providers a failover list may name: read again each time, since one may have been added or deleted meanwhile.
+function loadProviderIds() {
+  forget("providers");
+  return providerIds();
 }
 
 /** The provider id the route names: `params.id`, a string, or the hash itself. */
@@ -34,9 +41,9 @@ export async function render(root, params) {
   };
 
   const openEditor = async (start) => {
-    const meta = await loadMeta();
+    const [meta, providers] = await Promise.all([loadMeta(), loadProviderIds()]);
     if (!meta.ok) return failed(root, "the form's schemas (GET /meta)", meta);
-    renderEditor(root, start, meta.json, { onSaved: toProvider, onDeleted: toList, onCancel: toList });
+    renderEditor(root, start, meta.json, { onSaved: toProvider, onDeleted: toList, onCancel: toList, providers });
   };
 
   if (!id) {
@@ -45,12 +52,12 @@ export async function render(root, params) {
   }
 
   fill(root, h("p", { class: "pv-status", "aria-live": "polite" }, `Loading provider ${id}…`));
-  const [meta, provider] = await Promise.all([loadMeta(), api("GET", `/providers/${encodeURIComponent(id)}`)]);
+  const [meta, provider, providers] = await Promise.all([loadMeta(), api("GET", `/providers/${encodeURIComponent(id)}`), loadProviderIds()]);
   if (!meta.ok) return failed(root, "the form's schemas (GET /meta)", meta);
   if (!provider.ok) return failed(root, `provider ${id}`, provider);
   const told = notice;
   notice = null;
-  renderEditor(root, { draft: provider.json, savedId: id, notice: told }, meta.json, { onSaved: toProvider, onDeleted: toList, onCancel: toList });
+  renderEditor(root, { draft: provider.json, savedId: id, notice: told }, meta.json, { onSaved: toProvider, onDeleted: toList, onCancel: toList, providers });
 }
 
 function failed(root, what, answer) {

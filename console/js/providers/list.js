@@ -1,8 +1,10 @@
-// The providers list (GET /providers/summary): enabled, default, last send, balance, errors in the last hour.
+// The providers list (GET /providers/summary, GET /traffic): enabled, default, last send, balance, errors in the
+// last hour, and the circuit and throughput limit of each.
 
 import { api } from "../api.js";
 import { h, fill, apiMessage } from "./dom.js";
 import { ago } from "./draft.js";
+import { circuitBadge, describeTraffic, readTraffic } from "../traffic.js";
 
 export async function renderList(root, { onCreate }) {
   const status = h("p", { class: "pv-status", "aria-live": "polite" }, "Loading providers…");
@@ -11,7 +13,7 @@ export async function renderList(root, { onCreate }) {
     h("div", { class: "pv-title-row" }, h("h1", {}, "Providers"),
       h("button", { type: "button", class: "pv-primary", onclick: onCreate }, "New provider")),
     status, table));
-  const answer = await api("GET", "/providers/summary");
+  const [answer, traffic] = await Promise.all([api("GET", "/providers/summary"), readTraffic()]);
   if (!answer.ok) {
     status.textContent = `Could not load the providers (${apiMessage(answer)}).`;
     status.classList.add("pv-bad");
@@ -21,9 +23,10 @@ export async function renderList(root, { onCreate }) {
   status.textContent = providers.length ? `${providers.length} provider${providers.length === 1 ? "" : "s"}.` : "No provider yet: create one.";
   if (!providers.length) return;
   const now = new Date();
+  const trafficOf = new Map(traffic.ok ? (traffic.json.providers || []).map((item) => [item.provider, item]) : []);
   fill(table, h("table", { class: "pv-table" },
     h("caption", { class: "pv-visually-hidden" }, "Providers"),
-    h("thead", {}, h("tr", {}, ["Provider", "Enabled", "Default", "Last send", "Balance", "Errors (1 h)"].map((name) => h("th", { scope: "col" }, name)))),
+    h("thead", {}, h("tr", {}, ["Provider", "Enabled", "Default", "Last send", "Balance", "Errors (1 h)", "Traffic"].map((name) => h("th", { scope: "col" }, name)))),
     h("tbody", {}, providers.map((provider) => h("tr", { dataset: { provider: provider.id } }, cells(
       h("td", { "data-label": "Provider" }, h("a", { href: `#/providers/${encodeURIComponent(provider.id)}` }, provider.name || provider.id),
         provider.name ? h("span", { class: "pv-muted" }, ` ${provider.id}`) : null,
@@ -35,13 +38,25 @@ export async function renderList(root, { onCreate }) {
           h("time", { datetime: provider.last_send.at, title: provider.last_send.at }, ago(provider.last_send.at, now))]
         : h("span", { class: "pv-muted" }, "never")),
       h("td", { "data-label": "Balance" }, balanceCell(provider.balance, now)),
-      h("td", { "data-label": "Errors (1 h)", class: provider.errors_last_hour ? "pv-bad" : "" }, String(provider.errors_last_hour ?? 0))))))));
+      h("td", { "data-label": "Errors (1 h)", class: provider.errors_last_hour ? "pv-bad" : "" }, String(provider.errors_last_hour ?? 0)),
+      h("td", { "data-label": "Traffic" }, trafficCell(trafficOf.get(provider.id), traffic.ok ? traffic.json.at : null))))))));
 }
 
 // Each cell's content in one element: on narrow screens a cell is a two-column grid (label, value).
 function cells(...tds) {
   for (const td of tds) td.replaceChildren(h("div", {}, ...td.childNodes));
   return tds;
+}
+
+// The circuit first (an open one is why messages go elsewhere or wait), then the limit and the failover.
+function trafficCell(item, at) {
+  if (!item) return h("span", { class: "pv-muted" }, at ? "not known yet" : "could not be read");
+  const words = describeTraffic(item, at);
+  return [circuitBadge(item, at),
+    words.circuitDetail ? h("span", { class: "pv-muted" }, ` ${words.circuitDetail}`) : null,
+    h("span", { class: "pv-traffic-line" }, item.per_second ? `limit ${item.per_second}/s` : "no limit"),
+    words.slowdown ? h("span", { class: "pv-traffic-line pv-bad" }, words.slowdown) : null,
+    item.failover && item.failover.length ? h("span", { class: "pv-traffic-line" }, `failover ${words.failover}`) : null];
 }
 
 function balanceCell(balance, now) {

@@ -51,7 +51,9 @@ function step(change) {
     h('div', { class: 'step-head' },
       statusBadge(change.status),
       time(change.at),
-      change.attempt !== undefined && change.attempt !== null ? h('span', { class: 'muted' }, `attempt ${change.attempt}`) : null),
+      change.attempt !== undefined && change.attempt !== null ? h('span', { class: 'muted' }, `attempt ${change.attempt}`) : null,
+      // The provider of this entry: after a failover, the one that did not take it, then the one that sent it.
+      change.provider ? h('span', { class: 'step-provider' }, 'provider ', h('strong', {}, change.provider)) : null),
     change.reason ? h('p', { class: 'reason' }, change.reason) : null,
     answer ? providerAnswer(answer) : null);
 }

@@ -1,8 +1,10 @@
-// Overview (`GET /stats`): counts by status over the period, sent/failed/blocked over time per provider, balances against their minimums.
+// Overview (`GET /stats`, `GET /traffic`): each provider's circuit and throughput now, counts by status over the period,
+// sent/failed/blocked over time per provider, balances against their minimums.
 
 import { api, withQuery } from '../api.js';
 import { lineChart } from '../chart.js';
 import { statuses } from '../facts.js';
+import { trafficPanel } from '../traffic.js';
 import { actionButton, field, h, screenHeading, select, statusBadge, table, time } from '../ui.js';
 
 const SERIES = ['sent', 'failed', 'blocked'];
@@ -19,10 +21,14 @@ export async function render(root, params) {
     history.replaceState(null, '', `#/overview?hours=${period.value}`);
     load(body, period.value);
   });
+  // Traffic is the state now, whatever the period: first, since an open circuit is what needs an operator.
+  const traffic = trafficPanel();
   root.replaceChildren(
-    screenHeading('Overview', h('div', { class: 'inline-field' }, field('Period', period)), actionButton('Refresh', () => load(body, period.value))),
+    screenHeading('Overview', h('div', { class: 'inline-field' }, field('Period', period)),
+      actionButton('Refresh', () => Promise.all([load(body, period.value), traffic.load()]))),
+    traffic.element,
     body);
-  await load(body, hours);
+  await Promise.all([load(body, hours), traffic.load()]);
 }
 
 async function load(container, hours) {
