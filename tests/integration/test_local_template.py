@@ -110,9 +110,13 @@ def test_the_project_functions_get_the_environment_and_triggers_the_template_giv
     assert send.environment["MESSAGES_TABLE"] == "smsbridge-messages-dev"
     assert send.environment["OUTBOUND_QUEUE_URL"] == "http://127.0.0.1:4566/123456789012/smsbridge-outbound-dev"
     assert send.environment["SECRET_PREFIX"] == "smsbridge/dev/providers/"
-    [sqs] = send.triggers_of(SqsTrigger)
-    assert (sqs.queue_arn, sqs.batch_size, sqs.batching_window_s, sqs.report_batch_item_failures) == (
-        "arn:aws:sqs:us-east-1:123456789012:smsbridge-outbound-dev", 10, 1.0, True)
+    assert send.environment["BULK_QUEUE_URL"] == "http://127.0.0.1:4566/123456789012/smsbridge-bulk-dev"
+    # SPEC 12: the notification lane without batching window, the bulk lane in batches of up to 1,000
+    outbound, bulk = send.triggers_of(SqsTrigger)
+    assert (outbound.queue_arn, outbound.batch_size, outbound.batching_window_s, outbound.report_batch_item_failures,
+            outbound.maximum_concurrency) == ("arn:aws:sqs:us-east-1:123456789012:smsbridge-outbound-dev", 10, 0, True, 10)
+    assert (bulk.queue_arn, bulk.batch_size, bulk.batching_window_s, bulk.report_batch_item_failures,
+            bulk.maximum_concurrency) == ("arn:aws:sqs:us-east-1:123456789012:smsbridge-bulk-dev", 1000, 2.0, True, 4)
 
 
 # ---------------------------------------------------------------- the tags and intrinsics

@@ -6,7 +6,7 @@ from typing import Any, Literal, Protocol
 
 from smsbridge.core.balance import BalanceRecord
 from smsbridge.core.consent import ConsentState
-from smsbridge.models.message import OutboundMessage
+from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
 from smsbridge.models.routing import RoutingRules
@@ -77,9 +77,9 @@ class SendClaims(Protocol):
 
 
 class Queue(Protocol):
-    """The outbound queue and its dead-letter queue (`adapters.queue.OutboundQueue`)."""
+    """The lanes (OutboundQueue, BulkQueue) and their dead-letter queue (`adapters.queue.OutboundQueue`)."""
 
-    def enqueue(self, message: OutboundMessage) -> None: ...
+    def enqueue(self, message: OutboundMessage, lane: MessageType) -> None: ...
     def delay(self, record: QueuedRecord, seconds: float) -> None: ...
     def dead_letter(self, body: str, reason: str, *, message_id: str | None = None) -> None: ...
 
