@@ -30,6 +30,7 @@ class RunningRuntime:
 
     addresses: dict[str, Any]
     log_path: Path
+    pid: int
 
     @property
     def sandbox(self) -> str:
@@ -50,6 +51,12 @@ class RunningRuntime:
     def set_faults(self, **faults: Any) -> None:
         requests.put(f"{self.sandbox}/api/faults", json=faults, timeout=10).raise_for_status()
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU used so far (user and system) by the runtime's process and by its child, the AWS
+        stand-in (moto): which of the two bounds the rate. Linux only (/proc)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return {"runtime": _cpu_of(self.pid), "moto": sum(_cpu_of(int(child)) for child in children)}
+
 
 @contextmanager
 def local_runtime(extra_env: Mapping[str, str] | None = None) -> Iterator[RunningRuntime]:
@@ -69,7 +76,8 @@ def local_runtime(extra_env: Mapping[str, str] | None = None) -> Iterator[Runnin
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the local runtime did not start:\n{log_path.read_text()}")
                 time.sleep(0.1)
-            runtime = RunningRuntime(addresses=json.loads(ready_file.read_text()), log_path=log_path)
+            runtime = RunningRuntime(addresses=json.loads(ready_file.read_text()), log_path=log_path,
+                                     pid=process.pid)
             _wait_until_warm(runtime)
             yield runtime
         finally:
@@ -92,6 +100,11 @@ def _wait_until_warm(runtime: RunningRuntime) -> None:
             raise RuntimeError(f"the warm-up message never reached the sandbox:\n{runtime.log_path.read_text()}")
         time.sleep(0.05)
     requests.delete(f"{runtime.sandbox}/api/inbox", timeout=10).raise_for_status()
+
+
+def _cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def received_at(message: Mapping[str, Any]) -> float:
