@@ -96,7 +96,7 @@ class SendService:
         self._queue = queue
         self._traffic = traffic if traffic is not None else Traffic(Dispatcher(client, clock=clock), clock=clock)
         self._clock = clock
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
+        self._concurrency = concurrency
         self._backoff = backoff
         self._busy_retry_s = busy_retry_s
 
@@ -105,13 +105,17 @@ class SendService:
         records = list(records)
         results: dict[str, RecordResult] = {}
         jobs: list[_Job] = []
-        for record, admitted in zip(records, self._pool.map(lambda r: self._admit_safely(r, remaining_ms), records)):
-            if isinstance(admitted, _Job):
-                jobs.append(admitted)
-            else:
-                results[record.messageId] = admitted
-        for settled in self._pool.map(self._send_safely, self._plan(jobs)):
-            results.update(settled)
+        # The batch's own threads: invocations running at once in one process (the local runtime)
+        # must not queue behind each other's requests, a notification behind a campaign.
+        with ThreadPoolExecutor(max_workers=max(1, min(self._concurrency, len(records))),
+                                thread_name_prefix="send") as pool:
+            for record, admitted in zip(records, pool.map(lambda r: self._admit_safely(r, remaining_ms), records)):
+                if isinstance(admitted, _Job):
+                    jobs.append(admitted)
+                else:
+                    results[record.messageId] = admitted
+            for settled in pool.map(self._send_safely, self._plan(jobs)):
+                results.update(settled)
         return results
 
     # One record's unexpected failure (a DynamoDB error, a bug) must not fail its neighbours: it
