@@ -271,3 +271,44 @@ def test_resources_are_created_in_dependency_order(tmp_path: Path, moto: MotoSer
     assert created.tables == {"Simple": "smsbridge-Simple"}
     assert created.other == {"Bus": "my-bus"}
     assert created.skipped == {"Alarm": "AWS::CloudWatch::Alarm"}
+
+
+# ---------------------------------------------------------------- event source scaling (SPEC 8)
+
+_SCALED = """
+    Resources:
+      Feed:
+        Type: AWS::SQS::Queue
+      Worker:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: functions/worker/
+          Handler: worker_handler.handle
+          Events:
+            Feed:
+              Type: SQS
+              Properties:
+                Queue: !GetAtt Feed.Arn
+                {scaling}
+    """
+
+
+def _scaled(folder: Path, scaling: str) -> Template:
+    return Template.load(_write(folder, _SCALED.replace("{scaling}", scaling)), endpoint_url="http://127.0.0.1:4566")
+
+
+def test_given_a_maximum_concurrency_then_the_local_poller_gets_it_and_without_one_five(tmp_path: Path) -> None:
+    [scaled] = _scaled(tmp_path, "ScalingConfig: {MaximumConcurrency: 7}").function("Worker").triggers_of(SqsTrigger)
+    [default] = _scaled(tmp_path, "").function("Worker").triggers_of(SqsTrigger)
+
+    assert (scaled.maximum_concurrency, scaled.concurrency) == (7, 7)
+    assert (default.maximum_concurrency, default.concurrency) == (None, 5)
+
+
+@pytest.mark.parametrize("value", ["1", "1001", "many"])
+def test_given_a_maximum_concurrency_lambda_refuses_then_the_template_is_refused_naming_it(
+        tmp_path: Path, value: str) -> None:
+    template = _scaled(tmp_path, f"ScalingConfig: {{MaximumConcurrency: {value}}}")
+
+    with pytest.raises(TemplateError, match="Worker: event Feed: ScalingConfig.MaximumConcurrency .* 2 to 1000"):
+        template.function("Worker")
