@@ -17,6 +17,8 @@ import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import table as dynamodb_table
+from moto.dynamodb.parsing import validators as dynamodb_validators
+from moto.dynamodb.parsing.ast_nodes import UpdateExpression
 from moto.sqs import models as sqs_models
 
 from local.http import LoopbackServer, PortInUse
@@ -101,6 +103,30 @@ def _transactions_without_table_copies() -> None:
     backend_class.transact_write_items = transact_write_items
 
 
+def _update_expressions_checked_once() -> None:
+    """moto checks an UpdateExpression's clause counts and overlapping paths at every nested
+    expression node, each check walking the whole subtree: quadratic in the clauses, a third of
+    moto's CPU for the send path's final record. A check that holds for the whole expression holds
+    for each part of it, so it runs once on the whole; only when it fails does moto's own walk run,
+    raising exactly the error moto raises."""
+    for validator, check in ((dynamodb_validators.ActionCountValidator, "verify_action_counts"),
+                             (dynamodb_validators.OverlappingPathsValidator, "check_for_overlapping_paths")):
+        if getattr(validator.traverse, "checked_once", False):
+            continue
+
+        def traverse(self: Any, node: Any, _check: str = check, _walk: Any = validator.traverse) -> Any:
+            if isinstance(node, UpdateExpression):
+                try:
+                    getattr(self, _check)(node)
+                    return node
+                except Exception:  # noqa: BLE001 - moto's own walk raises its own error
+                    pass
+            return _walk(self, node)
+
+        traverse.checked_once = True  # type: ignore[attr-defined]
+        validator.traverse = traverse
+
+
 class QuietMotoRequestHandler(MotoRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # the poller's long polls would fill the terminal
@@ -114,6 +140,7 @@ class MotoServer:
     def __init__(self, port: int = 4566):
         _faster_moto_sqs()
         _transactions_without_table_copies()
+        _update_expressions_checked_once()
         app = DomainDispatcherApplication(create_backend_app)
         self._server = LoopbackServer(app, port, name="AWS stand-in (moto)", request_handler=QuietMotoRequestHandler,
                                       env_var="SMSBRIDGE_AWS_PORT")

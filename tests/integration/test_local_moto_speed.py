@@ -87,3 +87,22 @@ def test_given_many_messages_some_in_flight_then_sqs_counts_and_delivers_each_on
         rest += [json.loads(m["Body"]) for m in messages]
     assert sorted(rest + [json.loads(m["Body"]) for m in held]) == list(range(30))
     assert len(rest) == 20
+
+
+def test_given_update_expressions_then_valid_ones_apply_and_invalid_ones_are_refused_as_moto_refuses(
+        session: EndpointSession) -> None:
+    dynamodb, table = session.client("dynamodb"), _table(session)
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "a"}, "n": {"N": "1"}})
+    key = {"id": {"S": "a"}}
+
+    dynamodb.update_item(TableName=table, Key=key, UpdateExpression="SET n = :two, m = :two, o = :two REMOVE p",
+                         ExpressionAttributeValues={":two": {"N": "2"}})
+    with pytest.raises(ClientError, match="Two document paths overlap"):
+        dynamodb.update_item(TableName=table, Key=key, UpdateExpression="SET n = :two, m = :two, n = :two",
+                             ExpressionAttributeValues={":two": {"N": "3"}})
+    with pytest.raises(ClientError, match="The \"SET\" section can only be used once"):
+        dynamodb.update_item(TableName=table, Key=key, UpdateExpression="SET n = :two SET m = :two",
+                             ExpressionAttributeValues={":two": {"N": "3"}})
+
+    assert dynamodb.get_item(TableName=table, Key=key)["Item"] == {
+        "id": {"S": "a"}, "n": {"N": "2"}, "m": {"N": "2"}, "o": {"N": "2"}}
