@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import logging
 import os
 import subprocess
@@ -17,6 +18,7 @@ import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import table as dynamodb_table
+from moto.dynamodb.parsing import expressions as dynamodb_expressions
 from moto.dynamodb.parsing import validators as dynamodb_validators
 from moto.dynamodb.parsing.ast_nodes import UpdateExpression
 from moto.sqs import models as sqs_models
@@ -127,6 +129,16 @@ def _update_expressions_checked_once() -> None:
         validator.traverse = traverse
 
 
+def _update_expressions_parsed_once() -> None:
+    """moto parses an UpdateExpression twice per UpdateItem (the request, then the update) and the
+    send path sends the same few expressions again and again: each text parsed once. The parsed
+    tree is only read (clauses found) or deep-copied before it is validated, never changed."""
+    parser = dynamodb_expressions.UpdateExpressionParser
+    if hasattr(parser.make, "cache_info"):
+        return
+    parser.make = classmethod(functools.lru_cache(maxsize=512)(parser.make.__func__))
+
+
 class QuietMotoRequestHandler(MotoRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # the poller's long polls would fill the terminal
@@ -141,6 +153,7 @@ class MotoServer:
         _faster_moto_sqs()
         _transactions_without_table_copies()
         _update_expressions_checked_once()
+        _update_expressions_parsed_once()
         app = DomainDispatcherApplication(create_backend_app)
         self._server = LoopbackServer(app, port, name="AWS stand-in (moto)", request_handler=QuietMotoRequestHandler,
                                       env_var="SMSBRIDGE_AWS_PORT")
