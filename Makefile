@@ -79,8 +79,10 @@ STAGE ?= dev
 console: install ## The console for a deployed stack on 127.0.0.1 (STAGE=dev|staging|prod; your AWS credentials sign its API calls)
 	$(if $(filter file,$(origin AWS_DEFAULT_REGION)),env -u AWS_DEFAULT_REGION) $(BIN)/python -m local.console_proxy --stage $(STAGE)
 
-bench: install ## Benchmarks: print the ratios of bench/
+bench: install ## Benchmarks: print the ratios of bench/, then the local runtime's idle latency and rate
 	$(BIN)/python bench/send_bench.py
+	$(BIN)/python bench/local_latency.py
+	$(BIN)/python bench/local_throughput.py
 
 # Packages the Lambda python3.13 runtime ships: left out of the layer.
 LAMBDA_RUNTIME_PACKAGES := boto3 botocore s3transfer jmespath python-dateutil six

@@ -1,21 +1,142 @@
-"""The AWS stand-in: a moto server on loopback, and the boto3 session that talks to it."""
+"""The AWS stand-in: a moto server on loopback (in this process, or in a child process of its own:
+`python -m local.aws`), and the boto3 session that talks to it."""
 from __future__ import annotations
 
+import argparse
+import copy
+import functools
 import logging
+import os
+import subprocess
+import sys
 import threading
+import time
 from typing import Any
 
 import boto3
 import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models import table as dynamodb_table
+from moto.dynamodb.parsing import expressions as dynamodb_expressions
+from moto.dynamodb.parsing import validators as dynamodb_validators
+from moto.dynamodb.parsing.ast_nodes import UpdateExpression
+from moto.sqs import models as sqs_models
 
-from local.http import LoopbackServer
+from local.http import LoopbackServer, PortInUse
 from local.template import REGION
 
 log = logging.getLogger("local.aws")
 
 # moto accepts any credentials; these make boto3 never look for real ones.
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def _faster_moto_sqs() -> None:
+    """Two of moto's SQS steps cost O(queue length) where one pass or one look-up gives the same
+    answer; with 1,000 messages waiting they were most of the local runtime's CPU:
+    - `Queue.messages` (the visible messages: at each receive, count and long-poll wake-up) read
+      the clock twice per message; here once per call, through moto's own clock (time-freezing
+      tests see the same);
+    - each received message's retention check built every queue attribute, three message counts
+      over the whole queue among them, to read `MessageRetentionPeriod`; here that attribute."""
+    if getattr(sqs_models.Queue.messages, "one_pass", False):
+        return
+
+    def messages(queue: Any) -> list[Any]:
+        now = sqs_models.unix_time_millis()
+        return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def is_message_valid_based_on_retention_period(backend: Any, queue_name: str, message: Any) -> bool:
+        retention_s = int(backend.get_queue(queue_name).message_retention_period)
+        return retention_s + message.sent_timestamp / 1000 > sqs_models.unix_time()
+
+    messages.one_pass = True  # type: ignore[attr-defined]
+    sqs_models.Queue.messages = property(messages)
+    sqs_models.SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
+class _TablesNotCopied:
+    """moto's DynamoDB module's `copy`, except that a whole table is not deep-copied."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, dynamodb_table.Table) else copy.deepcopy(value, memo)
+
+
+def _transactions_without_table_copies() -> None:
+    """moto's TransactWriteItems deep-copies the whole table once per item of the transaction, to
+    roll back on failure: 277 ms of CPU per message once a few thousand messages are stored. The
+    same rollback, from a copy of each item the transaction names taken before it runs."""
+    backend_class = dynamodb_models.DynamoDBBackend
+    if getattr(backend_class.transact_write_items, "item_rollback", False):
+        return
+    original = backend_class.transact_write_items
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        before: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+        for entry in transact_items:
+            for operation in entry.values():
+                try:
+                    table = backend.get_table(operation["TableName"])
+                    key = operation.get("Key") or {name: operation["Item"][name] for name in
+                                                   (table.hash_key_attr, table.range_key_attr) if name}
+                    current = backend.get_item(operation["TableName"], key)
+                except Exception:  # noqa: BLE001 - moto's own call reports a malformed operation
+                    continue
+                before.append((operation["TableName"], key,
+                               copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+        try:
+            original(backend, transact_items)
+        except Exception:
+            for table_name, key, attributes in reversed(before):
+                if attributes is None:
+                    if backend.get_item(table_name, key) is not None:
+                        backend.delete_item(table_name, key)
+                else:
+                    backend.put_item(table_name, attributes)
+            raise
+
+    transact_write_items.item_rollback = True  # type: ignore[attr-defined]
+    dynamodb_models.copy = _TablesNotCopied()  # type: ignore[attr-defined]
+    backend_class.transact_write_items = transact_write_items
+
+
+def _update_expressions_checked_once() -> None:
+    """moto checks an UpdateExpression's clause counts and overlapping paths at every nested
+    expression node, each check walking the whole subtree: quadratic in the clauses, a third of
+    moto's CPU for the send path's final record. A check that holds for the whole expression holds
+    for each part of it, so it runs once on the whole; only when it fails does moto's own walk run,
+    raising exactly the error moto raises."""
+    for validator, check in ((dynamodb_validators.ActionCountValidator, "verify_action_counts"),
+                             (dynamodb_validators.OverlappingPathsValidator, "check_for_overlapping_paths")):
+        if getattr(validator.traverse, "checked_once", False):
+            continue
+
+        def traverse(self: Any, node: Any, _check: str = check, _walk: Any = validator.traverse) -> Any:
+            if isinstance(node, UpdateExpression):
+                try:
+                    getattr(self, _check)(node)
+                    return node
+                except Exception:  # noqa: BLE001 - moto's own walk raises its own error
+                    pass
+            return _walk(self, node)
+
+        traverse.checked_once = True  # type: ignore[attr-defined]
+        validator.traverse = traverse
+
+
+def _update_expressions_parsed_once() -> None:
+    """moto parses an UpdateExpression twice per UpdateItem (the request, then the update) and the
+    send path sends the same few expressions again and again: each text parsed once. The parsed
+    tree is only read (clauses found) or deep-copied before it is validated, never changed."""
+    parser = dynamodb_expressions.UpdateExpressionParser
+    if hasattr(parser.make, "cache_info"):
+        return
+    parser.make = classmethod(functools.lru_cache(maxsize=512)(parser.make.__func__))
 
 
 class QuietMotoRequestHandler(MotoRequestHandler):
@@ -47,6 +168,10 @@ class MotoServer:
     moto keeps its state in module globals: one per process."""
 
     def __init__(self, port: int = 4566):
+        _faster_moto_sqs()
+        _transactions_without_table_copies()
+        _update_expressions_checked_once()
+        _update_expressions_parsed_once()
         app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
         self._server = LoopbackServer(app, port, name="AWS stand-in (moto)", request_handler=QuietMotoRequestHandler,
                                       env_var="SMSBRIDGE_AWS_PORT")
@@ -64,6 +189,81 @@ class MotoServer:
 
     def session(self) -> EndpointSession:
         return EndpointSession(self.url)
+
+
+class MotoProcess:
+    """The moto server in a child process: its requests then take the CPU of another core instead
+    of the GIL of the process running the functions (the local runtime's rate doubles). The child
+    ends when this process closes its stdin: on `stop()`, or when this process dies."""
+
+    def __init__(self, port: int = 4566):
+        self._port = port
+        self._child: subprocess.Popen[str] | None = None
+        self._url = ""
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    def start(self) -> MotoProcess:
+        # A session of its own: Ctrl-C reaches the runtime, which stops the functions first and
+        # this server last, instead of both at once.
+        self._child = subprocess.Popen([sys.executable, "-m", "local.aws", "--port", str(self._port)],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                       start_new_session=True)
+        first = self._child.stdout.readline().strip() if self._child.stdout else ""
+        if not first.startswith("http://"):
+            self.stop()
+            if first.startswith("port-in-use: "):
+                raise PortInUse(first.removeprefix("port-in-use: "))
+            raise RuntimeError(f"the AWS stand-in (moto) did not start: {first or 'no answer'}")
+        self._url = first
+        return self
+
+    def stop(self) -> None:
+        if self._child is None:
+            return
+        child, self._child = self._child, None
+        if child.stdin:
+            try:
+                child.stdin.close()
+            except OSError:
+                pass
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        if child.stdout:
+            child.stdout.close()
+
+    def session(self) -> EndpointSession:
+        return EndpointSession(self.url)
+
+
+def serve_until_stdin_closes(port: int) -> int:
+    """The child of MotoProcess: prints its URL (or why it cannot listen), serves until stdin ends."""
+    # moto's SQS reads its clock through datetime arithmetic for every message it looks at (is it
+    # visible? delayed?), 3 µs each, millions of times when 1,000 messages wait. This process
+    # never freezes time, so the plain clock, read the same way.
+    sqs_models.unix_time_millis = lambda: time.time() * 1000
+    try:
+        server = MotoServer(port).start()
+    except PortInUse as exc:
+        print(f"port-in-use: {exc}", flush=True)
+        return 2
+    print(server.url, flush=True)
+    done = threading.Event()
+
+    def watch_stdin() -> None:
+        sys.stdin.read()
+        done.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    done.wait()
+    server.stop()
+    return 0
 
 
 class EndpointSession:
@@ -93,3 +293,9 @@ def sent_emails(endpoint_url: str) -> list[dict[str, Any]]:
         emails.append({"id": message.get("id"), "source": message.get("source"),
                        "destinations": message.get("destinations"), "raw": message.get("raw_data")})
     return emails
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="moto on 127.0.0.1 until stdin is closed (local.aws.MotoProcess)")
+    parser.add_argument("--port", type=int, default=4566)
+    sys.exit(serve_until_stdin_closes(parser.parse_args().port))

@@ -76,7 +76,10 @@ class Scenario:
         return self.runtime.session().client("sqs")
 
     def outbound_queue(self) -> str:
-        return next(iter(self.runtime.source_queues.values()))
+        return self.runtime.source_queues["OutboundQueue"]
+
+    def bulk_queue(self) -> str:
+        return self.runtime.source_queues["BulkQueue"]
 
     def dead_letter_queue(self) -> str:
         return next(iter(self.runtime.dead_letter_queues.values()))
@@ -147,6 +150,21 @@ def queued_with_boto3(s: Scenario) -> str:
     s.wait_for(lambda: s.inbox(text=text), what="SMS in the inbox")
     s.wait_for(lambda: s.message(message_id).get("status") == "sent", what="status sent")
     return f"id {message_id}: sent"
+
+
+@step("A campaign put on BulkQueue (the MARKETING lane) is delivered")
+def campaign_on_bulk_queue(s: Scenario) -> str:
+    run = uuid.uuid4().hex[:6]
+    ids = [f"promo-{run}-{i}" for i in range(25)]
+    sqs = s.sqs()
+    for start in range(0, len(ids), 10):
+        sqs.send_message_batch(QueueUrl=s.bulk_queue(), Entries=[
+            {"Id": str(i), "MessageBody": json.dumps({"id": message_id, "to": PHONE, "text": f"Sale {message_id}",
+                                                      "type": "MARKETING"})}
+            for i, message_id in enumerate(ids[start:start + 10])])
+    s.wait_for(lambda: len([m for m in s.inbox() if m["text"].startswith(f"Sale promo-{run}-")]) == len(ids),
+               what="every campaign SMS in the inbox")
+    return f"{len(ids)} MARKETING messages from BulkQueue delivered"
 
 
 @step("A malformed queue body ends in the dead-letter queue with its reason")

@@ -1,5 +1,6 @@
-"""The template's functions run in-process, one invocation at a time per function, as one warm
-Lambda execution environment would run them."""
+"""The template's functions run in-process, as warm Lambda execution environments would run them:
+the functions behind the API and the scheduled ones one invocation at a time, a function fed by
+SQS as many at once as its event source mappings invoke it (`local/poller.py`)."""
 from __future__ import annotations
 
 import importlib
@@ -11,10 +12,11 @@ import time
 import traceback
 import uuid
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from local.template import ACCOUNT_ID, REGION, ApiTrigger, FunctionSpec
+from local.template import ACCOUNT_ID, REGION, ApiTrigger, FunctionSpec, SqsTrigger
 
 log = logging.getLogger("local.functions")
 
@@ -77,9 +79,11 @@ class FunctionHost:
         # Powertools keeps the request being handled on its router class (`BaseRouter.current_event`),
         # so two functions behind the API running at once would read each other's request (a
         # webhook taking the console's concurrent GET /stats for its own): those take turns.
+        # A function fed only by SQS runs without a lock: Lambda gives each concurrent batch its own
+        # environment, and limits shared between invocations (a provider's throughput) must be
+        # exercised locally; its handler keeps no per-invocation state in module globals.
         api_lock = threading.Lock()
-        self._locks = {f.name: api_lock if any(isinstance(t, ApiTrigger) for t in f.triggers) else threading.Lock()
-                       for f in self._functions.values()}
+        self._locks = {f.name: _lock_for(f, api_lock) for f in self._functions.values()}
         self._import_lock = threading.Lock()
         self._added_paths: list[str] = []
 
@@ -160,6 +164,14 @@ class FunctionHost:
             result = None
         return Invocation(function=function.name, request_id=request_id, duration_ms=duration * 1000,
                           result=result, error=error)
+
+
+def _lock_for(function: FunctionSpec, api_lock: threading.Lock) -> AbstractContextManager[Any]:
+    if any(isinstance(t, ApiTrigger) for t in function.triggers):
+        return api_lock
+    if function.triggers and all(isinstance(t, SqsTrigger) for t in function.triggers):
+        return nullcontext()
+    return threading.Lock()
 
 
 def apply_environment(variables: Mapping[str, str]) -> dict[str, str | None]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from local.apigw import LocalApiGateway
-from local.aws import DUMMY_CREDENTIALS, EndpointSession, MotoServer, sent_emails
+from local.aws import DUMMY_CREDENTIALS, EndpointSession, MotoProcess, sent_emails
 from local.functions import FunctionHost, apply_environment, environment_of, restore_environment
 from local.http import LoopbackServer, PortInUse
 from local.poller import SqsEventSourceMapping, mappings_for
@@ -149,7 +149,7 @@ class LocalRuntime:
         self.pollers: list[SqsEventSourceMapping] = []
         self.providers: list[str] = []
         self.started_in_s: float | None = None
-        self._moto: MotoServer | None = None
+        self._moto: MotoProcess | None = None
         self._api: LoopbackServer | None = None
         self._previous_env: dict[str, str | None] = {}
         self._stopped = threading.Event()
@@ -222,7 +222,7 @@ class LocalRuntime:
 
     def _start(self) -> None:
         settings = self.settings
-        self._moto = MotoServer(settings.aws_port).start()
+        self._moto = MotoProcess(settings.aws_port).start()
         self.template = Template.load(settings.template, endpoint_url=self._moto.url,
                                       parameter_overrides=settings.parameter_overrides, stack_name=settings.stack_name)
         session = self.session()

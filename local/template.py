@@ -72,6 +72,10 @@ def load_document(path: Path) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the functions and their triggers
 
+# Invocations at once for an SQS event without ScalingConfig (Lambda starts at five pollers).
+UNSET_CONCURRENCY = 5
+
+
 @dataclass(frozen=True)
 class SqsTrigger:
     """An SQS event source mapping (SAM `Type: SQS`)."""
@@ -82,6 +86,13 @@ class SqsTrigger:
     batching_window_s: float = 0.0
     report_batch_item_failures: bool = False
     enabled: bool = True
+    # ScalingConfig.MaximumConcurrency: invocations at once for this event. Without it Lambda scales
+    # to the function's concurrency; the local poller then takes UNSET_CONCURRENCY.
+    maximum_concurrency: int | None = None
+
+    @property
+    def concurrency(self) -> int:
+        return self.maximum_concurrency or UNSET_CONCURRENCY
 
     @property
     def queue_name(self) -> str:
@@ -489,7 +500,8 @@ class Template:
                 name=name, queue_arn=props["Queue"], batch_size=int(props.get("BatchSize", 10)),
                 batching_window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
                 report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-                enabled=_truthy(props.get("Enabled", True)))
+                enabled=_truthy(props.get("Enabled", True)),
+                maximum_concurrency=_maximum_concurrency(function_id, name, props.get("ScalingConfig")))
         if kind in ("Api", "HttpApi"):
             return self._api_trigger(name, kind, event, props)
         if kind in ("Schedule", "ScheduleV2"):
@@ -552,6 +564,17 @@ class Template:
 
         walk(value)
         return {name for name in found if name in self.resources}
+
+
+def _maximum_concurrency(function_id: str, event: str, scaling: Any) -> int | None:
+    """`ScalingConfig.MaximumConcurrency`, checked as Lambda checks it (2 to 1,000)."""
+    if not scaling or scaling.get("MaximumConcurrency") is None:
+        return None
+    value = scaling["MaximumConcurrency"]
+    if isinstance(value, bool) or not str(value).strip().isdigit() or not 2 <= int(value) <= 1000:
+        raise TemplateError(f"{function_id}: event {event}: ScalingConfig.MaximumConcurrency is {value!r}, "
+                            "Lambda takes 2 to 1000")
+    return int(value)
 
 
 def _merge_globals(global_props: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from smsbridge.models.queue import QueuedRecord
 from smsbridge.observability import logger, metrics
 from smsbridge.wiring import send_service
 
-processor = BatchProcessor(event_type=EventType.SQS, model=QueuedRecord, raise_on_entire_batch_failure=False)
 
 if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency":
     send_service()
@@ -44,4 +43,7 @@ def lambda_handler(event: dict, context) -> dict:
         if result.retry:
             raise RetryLater(result.reason)
 
+    # A processor per invocation: it holds the batch's results, and the local runtime runs several
+    # invocations at once in one process (Lambda gives each its own).
+    processor = BatchProcessor(event_type=EventType.SQS, model=QueuedRecord, raise_on_entire_batch_failure=False)
     return process_partial_response(event=event, record_handler=settle, processor=processor, context=context)

@@ -89,8 +89,8 @@ def test_given_a_malformed_body_on_the_queue_when_redriven_from_the_dead_letter_
                      what="the redriven body back in the dead-letter queue")
     assert again["reason"] == first["reason"]
     console.click(console.button("Refresh"))
-    row = console.row(body)
-    assert again["reason"] in row.text
+    # The list may still be re-rendering from the click: read the row once it is the new one.
+    console.wait(lambda: again["reason"] in console.row(body).text, what="the redriven body's row with its reason")
 
 
 def test_given_the_traffic_of_the_session_when_the_overview_is_opened_then_its_counts_are_the_apis(

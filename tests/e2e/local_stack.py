@@ -46,6 +46,10 @@ class LocalStack:
         return self.addresses["source_queues"]["OutboundQueue"]
 
     @property
+    def bulk_queue_url(self) -> str:
+        return self.addresses["source_queues"]["BulkQueue"]
+
+    @property
     def dead_letter_url(self) -> str:
         return self.addresses["dead_letter_queues"]["DeadLetterQueue"]
 

@@ -144,6 +144,13 @@ def test_given_help_when_it_arrives_then_the_providers_help_reply_is_queued(stac
     assert stack.scan("ConsentTable") == [] and stack.scan("InboundTable") == []
 
 
+def test_given_help_when_it_arrives_then_the_reply_waits_on_the_notification_lane(stack, handler):
+    # SPEC 12: a reply answers someone now, it never waits behind a campaign on BulkQueue
+    assert handler(hmac_event({"message": {"from": PERSON, "to": SHORTCODE, "body": "help", "id": "m-4"}}))["statusCode"] == 200
+    assert stack.queued("BulkQueue") == []
+    assert [r["text"] for r in stack.queued("OutboundQueue")] == ["Call 0800 000 000 for help."]
+
+
 def test_given_start_after_stop_when_it_arrives_then_the_number_is_opted_in_with_a_confirmation(stack, handler):
     handler(twilio_event(sms("STOP", "SM1")))
     handler(twilio_event(sms("start", "SM2")))

@@ -195,3 +195,118 @@ def _receive_all(poller: SqsEventSourceMapping, expected: int) -> list[dict]:
     while len(messages) < expected and time.monotonic() < deadline:
         messages.extend(poller.receive_batch())
     return messages
+
+
+# ---------------------------------------------------------------- concurrency (SPEC 8)
+
+class Concurrency:
+    """A slow function that counts the invocations under way, and the most seen at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+        self.bodies: list[str] = []
+
+    def __call__(self, event: dict, context: Any) -> dict:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(self.seconds)
+        with self.lock:
+            self.running -= 1
+            self.bodies.extend(r["body"] for r in event["Records"])
+        return {"batchItemFailures": []}
+
+
+def concurrent_mapping(queues: Queues, handler: Callable[[dict, Any], Any], *, concurrency: int,
+                       batch_size: int = 2) -> SqsEventSourceMapping:
+    trigger = SqsTrigger(name="Feed", queue_arn=queues.arn, batch_size=batch_size, report_batch_item_failures=True,
+                         maximum_concurrency=concurrency)
+    # Fed by SQS only, as the send function is: the host lets its invocations overlap.
+    function = FunctionSpec(logical_id="ProbeFunction", physical_name="probe", code_uri=Path("."),
+                            handler="probe_handler.handle", timeout_s=5, triggers=(trigger,))
+    return SqsEventSourceMapping(FunctionHost([function], handlers={"probe": handler}), function, trigger,
+                                 queues.sqs, queues.url)
+
+
+def _wait(condition: Callable[[], bool], timeout_s: float = 15) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.05)
+
+
+def test_given_maximum_concurrency_3_when_many_batches_wait_then_three_invocations_run_at_once_never_more(
+        queues: Queues) -> None:
+    # Given 20 messages (10 batches of 2) and a function taking 300 ms per batch
+    function = Concurrency(0.3)
+    queues.sqs.send_message_batch(QueueUrl=queues.url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"}
+                                                                for i in range(10)])
+    queues.sqs.send_message_batch(QueueUrl=queues.url, Entries=[{"Id": str(i), "MessageBody": f"m{i + 10}"}
+                                                                for i in range(10)])
+    poller = concurrent_mapping(queues, function, concurrency=3)
+
+    # When the mapping, allowed three invocations at once, works through them
+    started = time.monotonic()
+    poller.start()
+    try:
+        _wait(lambda: len(function.bodies) == 20)
+        elapsed = time.monotonic() - started
+    finally:
+        poller.stop()
+
+    # Then three ran at once and never more, each message once, in about a third of the serial time
+    assert function.most == 3 == poller.most_running
+    assert sorted(function.bodies) == sorted(f"m{i}" for i in range(20))
+    assert elapsed < 10 * 0.3 * 0.6, elapsed
+    assert queues.count(queues.url) == 0
+
+
+def test_given_two_queues_with_their_own_concurrency_then_each_mapping_keeps_to_its_own(moto: MotoServer) -> None:
+    # Given two queues feeding one function, one allowing 2 invocations at once and the other 4
+    session = EndpointSession(moto.url)
+    first, second = Queues(session), Queues(session)
+    function = Concurrency(0.3)
+    for queues, prefix in ((first, "a"), (second, "b")):
+        for start in (0, 10):
+            queues.sqs.send_message_batch(QueueUrl=queues.url, Entries=[
+                {"Id": str(i), "MessageBody": f"{prefix}{start + i}"} for i in range(10)])
+    pollers = [concurrent_mapping(first, function, concurrency=2), concurrent_mapping(second, function, concurrency=4)]
+
+    # When both run
+    for poller in pollers:
+        poller.start()
+    try:
+        _wait(lambda: len(function.bodies) == 40)
+    finally:
+        for poller in pollers:
+            poller.stop()
+
+    # Then each queue's batches ran at most as many at once as its own event allows, all of them
+    assert [p.most_running for p in pollers] == [2, 4]
+    assert [p.batches for p in pollers] == [10, 10]
+    assert function.most == 6
+
+
+def test_given_invocations_under_way_when_stopped_then_they_finish_and_nothing_more_is_received(
+        queues: Queues) -> None:
+    # Given a mapping running two slow invocations, and more messages waiting
+    function = Concurrency(0.5)
+    queues.sqs.send_message_batch(QueueUrl=queues.url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"}
+                                                                for i in range(10)])
+    poller = concurrent_mapping(queues, function, concurrency=2).start()
+    _wait(lambda: function.running == 2)
+
+    # When it is stopped
+    poller.stop()
+
+    # Then the two invocations ended and were settled, no thread of the mapping is left, and the
+    # other messages are still on the queue, visible to whoever polls next
+    assert function.running == 0 and len(function.bodies) == 4
+    assert poller.running == 0
+    assert not [t for t in threading.enumerate() if t.name.startswith(("poller-probe", "invoke-probe"))]
+    attributes = queues.sqs.get_queue_attributes(QueueUrl=queues.url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("6", "0")

@@ -110,9 +110,13 @@ def test_the_project_functions_get_the_environment_and_triggers_the_template_giv
     assert send.environment["MESSAGES_TABLE"] == "smsbridge-messages-dev"
     assert send.environment["OUTBOUND_QUEUE_URL"] == "http://127.0.0.1:4566/123456789012/smsbridge-outbound-dev"
     assert send.environment["SECRET_PREFIX"] == "smsbridge/dev/providers/"
-    [sqs] = send.triggers_of(SqsTrigger)
-    assert (sqs.queue_arn, sqs.batch_size, sqs.batching_window_s, sqs.report_batch_item_failures) == (
-        "arn:aws:sqs:us-east-1:123456789012:smsbridge-outbound-dev", 10, 1.0, True)
+    assert send.environment["BULK_QUEUE_URL"] == "http://127.0.0.1:4566/123456789012/smsbridge-bulk-dev"
+    # SPEC 12: the notification lane without batching window, the bulk lane in batches of up to 1,000
+    outbound, bulk = send.triggers_of(SqsTrigger)
+    assert (outbound.queue_arn, outbound.batch_size, outbound.batching_window_s, outbound.report_batch_item_failures,
+            outbound.maximum_concurrency) == ("arn:aws:sqs:us-east-1:123456789012:smsbridge-outbound-dev", 10, 0, True, 10)
+    assert (bulk.queue_arn, bulk.batch_size, bulk.batching_window_s, bulk.report_batch_item_failures,
+            bulk.maximum_concurrency) == ("arn:aws:sqs:us-east-1:123456789012:smsbridge-bulk-dev", 1000, 2.0, True, 4)
 
 
 # ---------------------------------------------------------------- the tags and intrinsics
@@ -267,3 +271,44 @@ def test_resources_are_created_in_dependency_order(tmp_path: Path, moto: MotoSer
     assert created.tables == {"Simple": "smsbridge-Simple"}
     assert created.other == {"Bus": "my-bus"}
     assert created.skipped == {"Alarm": "AWS::CloudWatch::Alarm"}
+
+
+# ---------------------------------------------------------------- event source scaling (SPEC 8)
+
+_SCALED = """
+    Resources:
+      Feed:
+        Type: AWS::SQS::Queue
+      Worker:
+        Type: AWS::Serverless::Function
+        Properties:
+          CodeUri: functions/worker/
+          Handler: worker_handler.handle
+          Events:
+            Feed:
+              Type: SQS
+              Properties:
+                Queue: !GetAtt Feed.Arn
+                {scaling}
+    """
+
+
+def _scaled(folder: Path, scaling: str) -> Template:
+    return Template.load(_write(folder, _SCALED.replace("{scaling}", scaling)), endpoint_url="http://127.0.0.1:4566")
+
+
+def test_given_a_maximum_concurrency_then_the_local_poller_gets_it_and_without_one_five(tmp_path: Path) -> None:
+    [scaled] = _scaled(tmp_path, "ScalingConfig: {MaximumConcurrency: 7}").function("Worker").triggers_of(SqsTrigger)
+    [default] = _scaled(tmp_path, "").function("Worker").triggers_of(SqsTrigger)
+
+    assert (scaled.maximum_concurrency, scaled.concurrency) == (7, 7)
+    assert (default.maximum_concurrency, default.concurrency) == (None, 5)
+
+
+@pytest.mark.parametrize("value", ["1", "1001", "many"])
+def test_given_a_maximum_concurrency_lambda_refuses_then_the_template_is_refused_naming_it(
+        tmp_path: Path, value: str) -> None:
+    template = _scaled(tmp_path, f"ScalingConfig: {{MaximumConcurrency: {value}}}")
+
+    with pytest.raises(TemplateError, match="Worker: event Feed: ScalingConfig.MaximumConcurrency .* 2 to 1000"):
+        template.function("Worker")

@@ -134,9 +134,11 @@ class MemoryQueue:
         self.delays: dict[str, float] = {}
         self.dead: list[tuple[str, str]] = []
         self.enqueued: list[Any] = []
+        self.lanes: dict[str, Any] = {}
 
-    def enqueue(self, message) -> None:
+    def enqueue(self, message, lane) -> None:
         self.enqueued.append(message)
+        self.lanes[message.id] = lane
 
     def delay(self, record, seconds: float) -> None:
         self.delays[record.receiptHandle] = seconds

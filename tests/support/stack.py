@@ -36,6 +36,15 @@ class Stack:
         return self.env["OUTBOUND_QUEUE_URL"]
 
     @property
+    def bulk_queue_url(self) -> str:
+        return self.env["BULK_QUEUE_URL"]
+
+    @property
+    def lanes(self) -> dict[str, str]:
+        """The queues the send function receives from, by logical id (SPEC 12: NOTIFICATION, MARKETING)."""
+        return {"OutboundQueue": self.queue_url, "BulkQueue": self.bulk_queue_url}
+
+    @property
     def dead_letter_url(self) -> str:
         return self.env["DEAD_LETTER_QUEUE_URL"]
 
@@ -56,22 +65,24 @@ class Stack:
     def snapshot(self) -> dict[str, list[Any]]:
         """Every table's items and the number of queued messages: what a refused request must leave as it was."""
         state: dict[str, list[Any]] = {logical_id: self.scan(logical_id) for logical_id in sorted(self.tables)}
-        attributes = self.session.client("sqs").get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-        state["OutboundQueue"] = [attributes["ApproximateNumberOfMessages"]]
+        for logical_id, url in self.lanes.items():
+            attributes = self.session.client("sqs").get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+            state[logical_id] = [attributes["ApproximateNumberOfMessages"]]
         return state
 
-    def queued(self) -> list[Any]:
-        """Drain the outbound queue and return the bodies, decoded from JSON."""
+    def queued(self, lane: str | None = None) -> list[Any]:
+        """Drain both lanes (or the one named by logical id) and return the bodies, decoded from JSON."""
         sqs = self.session.client("sqs")
         bodies = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return bodies
-            for message in messages:
-                bodies.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        for logical_id, url in self.lanes.items():
+            if lane not in (None, logical_id):
+                continue
+            while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                for message in messages:
+                    bodies.append(json.loads(message["Body"]))
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return bodies
 
     def enqueue(self, body: Any) -> str:
         """Put a message on the outbound queue as an application would; returns the SQS message id."""
@@ -79,11 +90,18 @@ class Stack:
         return self.session.client("sqs").send_message(QueueUrl=self.queue_url, MessageBody=text)["MessageId"]
 
     def receive(self, max_messages: int = 10, wait_s: int = 0) -> list[dict]:
-        """Receive what is visible now, as the Lambda SQS event records the poller would build."""
-        answer = self.session.client("sqs").receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=wait_s,
-            AttributeNames=["All"], MessageAttributeNames=["All"])
-        return [lambda_sqs_record(m, self.template.arn("OutboundQueue")) for m in answer.get("Messages", [])]
+        """Receive what is visible now on the lanes (OutboundQueue first, then BulkQueue), as the
+        Lambda SQS event records the poller would build."""
+        records: list[dict] = []
+        for logical_id, url in self.lanes.items():
+            if len(records) >= max_messages:
+                break
+            answer = self.session.client("sqs").receive_message(
+                QueueUrl=url, MaxNumberOfMessages=max_messages - len(records),
+                WaitTimeSeconds=wait_s if logical_id == "OutboundQueue" else 0,
+                AttributeNames=["All"], MessageAttributeNames=["All"])
+            records += [lambda_sqs_record(m, self.template.arn(logical_id)) for m in answer.get("Messages", [])]
+        return records
 
     def dead_letters(self) -> list[dict]:
         answer = self.session.client("sqs").receive_message(
@@ -97,9 +115,10 @@ class Stack:
         response = handler({"Records": records}, LambdaContext())
         failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
         sqs = self.session.client("sqs")
+        by_arn = {self.template.arn(logical_id): url for logical_id, url in self.lanes.items()}
         for record in records:
             if record["messageId"] not in failed:
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
+                sqs.delete_message(QueueUrl=by_arn[record["eventSourceARN"]], ReceiptHandle=record["receiptHandle"])
         return response
 
 

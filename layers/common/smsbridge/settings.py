@@ -22,6 +22,7 @@ class Settings(BaseModel):
     routing_table: str = Field(default="smsbridge-routing", alias="ROUTING_TABLE")
     traffic_table: str = Field(default="smsbridge-traffic", alias="TRAFFIC_TABLE")
     outbound_queue_url: str = Field(default="", alias="OUTBOUND_QUEUE_URL")
+    bulk_queue_url: str = Field(default="", alias="BULK_QUEUE_URL")
     dead_letter_queue_url: str = Field(default="", alias="DEAD_LETTER_QUEUE_URL")
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
     secret_prefix: str = Field(default="smsbridge/providers/", alias="SECRET_PREFIX")

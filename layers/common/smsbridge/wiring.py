@@ -43,7 +43,8 @@ def outbound_queue():
     from smsbridge.adapters.queue import OutboundQueue
 
     settings = get_settings()
-    return OutboundQueue(settings.outbound_queue_url, settings.dead_letter_queue_url)
+    return OutboundQueue(settings.outbound_queue_url, settings.dead_letter_queue_url,
+                         bulk_url=settings.bulk_queue_url)
 
 
 @lru_cache(maxsize=1)
@@ -210,7 +211,8 @@ def dead_letter_desk():
     from smsbridge.services.dead_letters import DeadLetterDesk
 
     settings = get_settings()
-    return DeadLetterDesk(letters=DeadLetterBox(settings.dead_letter_queue_url, settings.outbound_queue_url))
+    return DeadLetterDesk(letters=DeadLetterBox(settings.dead_letter_queue_url, settings.outbound_queue_url,
+                                                bulk_url=settings.bulk_queue_url))
 
 
 @lru_cache(maxsize=1)

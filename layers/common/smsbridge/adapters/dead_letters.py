@@ -1,11 +1,14 @@
-"""The dead-letter queue seen from the admin API: list without consuming, redrive onto the outbound queue, delete."""
+"""The dead-letter queue seen from the admin API: list without consuming, redrive onto the lane of each
+body's type (OutboundQueue, or BulkQueue for MARKETING), delete."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import boto3
+from pydantic_core import from_json
 
 from smsbridge.clock import iso_utc
 
@@ -28,10 +31,11 @@ class DeadLetter:
 
 
 class DeadLetterBox:
-    def __init__(self, dead_letter_url: str, outbound_url: str, *, sqs=None):
+    def __init__(self, dead_letter_url: str, outbound_url: str, *, bulk_url: str = "", sqs=None):
         self._sqs = sqs or boto3.client("sqs")
         self._url = dead_letter_url
         self._outbound = outbound_url
+        self._bulk = bulk_url or outbound_url
 
     def peek(self, limit: int) -> list[DeadLetter]:
         """Up to `limit` dead letters, left in the queue (newest first)."""
@@ -44,9 +48,9 @@ class DeadLetterBox:
         return sorted(held, key=lambda letter: letter.sent_at or "", reverse=True)
 
     def redrive(self, wanted: set[str] | None) -> int:
-        """Put the dead letters named in `wanted` (all when None) back on the outbound queue,
-        body as it was, then delete them here: sent before deleted, so a failure in between
-        leaves a copy here rather than nothing (the send path sends an id once)."""
+        """Put the dead letters named in `wanted` (all when None) back on their lane, body as it
+        was, then delete them here: sent before deleted, so a failure in between leaves a copy
+        here rather than nothing (the send path sends an id once)."""
         redriven = 0
         others: list[DeadLetter] = []
         try:
@@ -55,11 +59,16 @@ class DeadLetterBox:
                 others.extend(letter for letter in batch if letter not in chosen)
                 if not chosen:
                     continue
-                sent = self._sqs.send_message_batch(QueueUrl=self._outbound, Entries=[
-                    {"Id": str(i), "MessageBody": letter.body} for i, letter in enumerate(chosen)])
-                ok = {int(entry["Id"]) for entry in sent.get("Successful", [])}
-                done = [letter for i, letter in enumerate(chosen) if i in ok]
-                others.extend(letter for i, letter in enumerate(chosen) if i not in ok)
+                done = []
+                for lane in (self._outbound, self._bulk):
+                    going = [letter for letter in chosen if self._lane_of(letter.body) == lane]
+                    if not going:
+                        continue
+                    sent = self._sqs.send_message_batch(QueueUrl=lane, Entries=[
+                        {"Id": str(i), "MessageBody": letter.body} for i, letter in enumerate(going)])
+                    ok = {int(entry["Id"]) for entry in sent.get("Successful", [])}
+                    done.extend(letter for i, letter in enumerate(going) if i in ok)
+                    others.extend(letter for i, letter in enumerate(going) if i not in ok)
                 self._delete(done)
                 redriven += len(done)
                 if wanted is not None:
@@ -67,6 +76,11 @@ class DeadLetterBox:
         finally:
             self._release(others)
         return redriven
+
+    def _lane_of(self, body: str) -> str:
+        """BulkQueue for a body whose `type` is MARKETING; OutboundQueue for any other, unreadable
+        ones included (the send path dead-letters those again, with their reason)."""
+        return self._bulk if _body_type(body) == "MARKETING" else self._outbound
 
     def delete(self, letter_id: str) -> bool:
         found: list[DeadLetter] = []
@@ -114,6 +128,19 @@ class DeadLetterBox:
             self._sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=[
                 {"Id": str(i), "ReceiptHandle": letter.receipt, "VisibilityTimeout": 0}
                 for i, letter in enumerate(batch)])
+
+
+def _body_type(body: str) -> object:
+    # pydantic's parser refuses deep nesting with a ValueError where the standard library's would
+    # raise RecursionError; the standard library's takes what pydantic's refuses (a lone surrogate).
+    try:
+        data = from_json(body)
+    except ValueError:
+        try:
+            data = json.loads(body, strict=False)
+        except (ValueError, RecursionError):
+            return None
+    return data.get("type") if isinstance(data, dict) else None
 
 
 def _letter(message: dict) -> DeadLetter:

@@ -1,11 +1,12 @@
-"""SQS: putting messages on the outbound queue, delaying a retry, and dead-lettering a bad body."""
+"""SQS: putting messages on their lane (OutboundQueue or BulkQueue), delaying a retry on the queue a
+record came from, and dead-lettering a bad body."""
 from __future__ import annotations
 
 import re
 
 import boto3
 
-from smsbridge.models.message import OutboundMessage
+from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.queue import QueuedRecord
 
 # SQS caps a message's invisibility at 12 hours.
@@ -21,13 +22,21 @@ _NOT_SQS_TEXT = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010f
 
 
 class OutboundQueue:
-    def __init__(self, queue_url: str, dead_letter_url: str, *, sqs=None):
+    """The two lanes (SPEC 12): `url` for NOTIFICATION, `bulk_url` for MARKETING (the outbound
+    queue's too when the stack has no bulk queue)."""
+
+    def __init__(self, queue_url: str, dead_letter_url: str, *, bulk_url: str = "", sqs=None):
         self._sqs = sqs or boto3.client("sqs")
         self.url = queue_url
+        self.bulk_url = bulk_url or queue_url
         self.dead_letter_url = dead_letter_url
 
-    def enqueue(self, message: OutboundMessage) -> None:
-        self._sqs.send_message(QueueUrl=self.url, MessageBody=message.model_dump_json(exclude_none=True))
+    def enqueue(self, message: OutboundMessage, lane: MessageType) -> None:
+        """Put the message on the lane of `lane`, its effective type (the caller knows the provider's default sender)."""
+        self._sqs.send_message(QueueUrl=self.lane_url(lane), MessageBody=message.model_dump_json(exclude_none=True))
+
+    def lane_url(self, lane: MessageType) -> str:
+        return self.bulk_url if lane is MessageType.MARKETING else self.url
 
     def delay(self, record: QueuedRecord, seconds: float) -> None:
         """Keep a received message invisible for `seconds` before it is tried again, on the queue it came from."""
@@ -45,7 +54,8 @@ class OutboundQueue:
 
     @property
     def urls(self) -> tuple[str, ...]:
-        return (self.url,)
+        """The queues the send function receives from."""
+        return tuple(dict.fromkeys((self.url, self.bulk_url)))
 
     def dead_letter(self, body: str, reason: str, *, message_id: str | None = None) -> None:
         """Move a body that can never be sent to the dead-letter queue: the body as it came (as

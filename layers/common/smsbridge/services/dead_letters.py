@@ -1,4 +1,4 @@
-"""The dead-letter queue through the admin API: what is there and why, redrive onto the outbound queue, delete."""
+"""The dead-letter queue through the admin API: what is there and why, redrive onto each body's lane, delete."""
 from __future__ import annotations
 
 from smsbridge.errors import NotFound
@@ -24,7 +24,7 @@ class DeadLetterDesk:
         return DeadLetterList(items=items)
 
     def redrive(self, ids: list[str] | None) -> Redriven:
-        """The named dead letters (all of them when `ids` is None) back onto the outbound queue."""
+        """The named dead letters (all of them when `ids` is None) back onto their lane (BulkQueue for MARKETING)."""
         count = self._letters.redrive(set(ids) if ids is not None else None)
         logger.info("dead letters redriven", count=count, every=ids is None)
         return Redriven(redriven=count)

@@ -139,7 +139,8 @@ class InboundService:
                            extra={"provider": provider.id, "keyword": kind.value,
                                   "reason": "; ".join(e["msg"] for e in exc.errors(include_input=False))})
             return
-        self._queue.enqueue(reply)
+        # A reply answers the sender now: the notification lane, whatever its sender makes its type.
+        self._queue.enqueue(reply, MessageType.NOTIFICATION)
 
     def _keep(self, provider: ProviderConfig, sender: str, recipient: str | None, text: str,
               provider_message_id: str | None, event_at: datetime, now: datetime) -> None:

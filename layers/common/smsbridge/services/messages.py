@@ -30,7 +30,7 @@ class MessageDesk:
         self._clock = clock
 
     def enqueue(self, message: OutboundMessage) -> MessageAccepted:
-        """Record the message as `queued` and put it on the outbound queue; the caller's id makes it idempotent."""
+        """Record the message as `queued` and put it on its type's lane; the caller's id makes it idempotent."""
         chosen = self._route(message)
         provider = chosen.provider
         # Queued with its provider (and sender) chosen: the send function does not route it again.
@@ -41,8 +41,9 @@ class MessageDesk:
                 # A repeat of a message already under way or done: the id is the idempotency key.
                 logger.info("message id already known, not queued again", message_id=message.id)
                 return MessageAccepted(id=message.id)
-        # Queued twice at worst (a retried POST): the send function's claim sends it once.
-        self._queue.enqueue(message)
+        # Queued twice at worst (a retried POST): the send function's claim sends it once. The lane
+        # is the type the send path will give it (SPEC 2: no sender at all makes it MARKETING).
+        self._queue.enqueue(message, message.effective_type(provider.default_sender))
         return MessageAccepted(id=message.id)
 
     def get(self, message_id: str) -> MessageView:

@@ -104,7 +104,7 @@ class SendService:
         self._queue = queue
         self._traffic = traffic if traffic is not None else Traffic(Dispatcher(client, clock=clock), clock=clock)
         self._clock = clock
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send")
+        self._concurrency = concurrency
         self._backoff = backoff
         self._busy_retry_s = busy_retry_s
 
@@ -122,7 +122,11 @@ class SendService:
             else:
                 jobs[admitted.message.id] = admitted
         if jobs:
-            results.update(self._send(list(jobs.values()), remaining_ms))
+            # The batch's own threads: invocations running at once in one process (the local runtime)
+            # must not queue behind each other's requests, a notification behind a campaign.
+            with ThreadPoolExecutor(max_workers=max(1, min(self._concurrency, len(jobs))),
+                                    thread_name_prefix="send") as pool:
+                results.update(self._send(list(jobs.values()), remaining_ms, pool))
         return results
 
     # One record's unexpected failure (a DynamoDB error, a bug) must not fail its neighbours: it
@@ -177,10 +181,10 @@ class SendService:
 
     # ------------------------------------------------------------ the batch
 
-    def _send(self, jobs: list[_Job], remaining_ms: int) -> dict[str, RecordResult]:
+    def _send(self, jobs: list[_Job], remaining_ms: int, pool: ThreadPoolExecutor) -> dict[str, RecordResult]:
         results: dict[str, RecordResult] = {}
         try:
-            states, consent = self._read(jobs)
+            states, consent = self._read(jobs, pool)
         except Exception:
             logger.exception("could not read the batch's messages; SQS will redeliver them")
             return {job.record.messageId: UNSETTLED for job in jobs}
@@ -236,7 +240,7 @@ class SendService:
                 job.state = answer.state
                 claimed.append(job)
         if claimed:
-            results.update(self._deliver_all(claimed, token))
+            results.update(self._deliver_all(claimed, token, pool))
         return results
 
     def _pin(self, job: _Job) -> None:
@@ -254,11 +258,11 @@ class SendService:
         except RenderError as exc:
             job.request, job.render_error = None, str(exc)
 
-    def _read(self, jobs: list[_Job]) -> tuple[dict[str, MessageState], dict[tuple[str, str], Any]]:
+    def _read(self, jobs: list[_Job], pool: ThreadPoolExecutor) -> tuple[dict[str, MessageState], dict[tuple[str, str], Any]]:
         """The messages' states and, for marketing alone (a notification is sent whatever the
         consent), the numbers' consent: two reads side by side."""
         subjects = [(job.provider.id, job.message.to) for job in jobs if job.type is MessageType.MARKETING]
-        consent = self._pool.submit(self._consent.states, subjects) if subjects else None
+        consent = pool.submit(self._consent.states, subjects) if subjects else None
         states = self._messages.states([job.message.id for job in jobs])
         return states, (consent.result() if consent is not None else {})
 
@@ -281,12 +285,12 @@ class SendService:
 
     # ------------------------------------------------------------ sending
 
-    def _deliver_all(self, jobs: list[_Job], token: str) -> dict[str, RecordResult]:
+    def _deliver_all(self, jobs: list[_Job], token: str, pool: ThreadPoolExecutor) -> dict[str, RecordResult]:
         """Send the claimed messages, then write every result in one go, then set the retries' delays."""
         results: dict[str, RecordResult] = {}
         finals: list[FinalRecord] = []
         retries: list[tuple[_Job, float, str]] = []
-        for request in self._pool.map(self._deliver_safely, self._plan(jobs)):
+        for request in pool.map(self._deliver_safely, self._plan(jobs)):
             if not request.deliveries:
                 results.update({job.record.messageId: UNSETTLED for job in request.jobs})
                 continue
