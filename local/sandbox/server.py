@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +43,10 @@ class Faults:
     retry_after: int | None = None
     timeout: float | None = None  # hang this long before answering (true: longer than any client waits)
     outage: bool = False  # drop the connection without an answer
+    # A provider's own rate limit: a send past `rate_limit` requests in the last second answers 429
+    # (Retry-After: 1), as providers do; `rate_limited` counts those answers.
+    rate_limit: int | None = None
+    rate_limited: int = 0
     count: int | None = None
     duration_s: float | None = None
     until: float | None = field(default=None, repr=False)
@@ -50,7 +55,7 @@ class Faults:
     def parse(cls, payload: Any) -> Faults:
         if not isinstance(payload, dict):
             raise BadInput("faults are a JSON object")
-        known = {"latency_ms", "status", "retry_after", "timeout", "outage", "count", "duration_s"}
+        known = {"latency_ms", "status", "retry_after", "timeout", "outage", "rate_limit", "count", "duration_s"}
         unknown = set(payload) - known
         if unknown:
             raise BadInput(f"unknown fault(s) {sorted(unknown)}; known: {sorted(known)}")
@@ -71,6 +76,7 @@ class Faults:
         if not isinstance(outage, bool):
             raise BadInput("outage: true or false")
         faults.outage = outage
+        faults.rate_limit = _number(payload, "rate_limit", None, int, minimum=1)
         faults.count = _number(payload, "count", None, int, minimum=1)
         faults.duration_s = _number(payload, "duration_s", None, float, minimum=0)
         if faults.duration_s is not None:
@@ -83,10 +89,12 @@ class Faults:
             return False
         if self.count is not None and self.count <= 0:
             return False
-        return bool(self.latency_ms or self.status or self.timeout or self.outage)
+        return bool(self.latency_ms or self.status or self.timeout or self.outage or self.rate_limit)
 
     def view(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if k != "until" and v not in (None, False, 0)}
+        if self.rate_limit:
+            data["rate_limited"] = self.rate_limited
         if self.until is not None:
             data["remaining_s"] = round(max(0.0, self.until - time.monotonic()), 1)
         data["active"] = self.active
@@ -127,6 +135,7 @@ class SandboxProvider:
         self._sent_back: list[dict[str, Any]] = []
         self._balance = balance
         self._faults = Faults()
+        self._sends: deque[float] = deque()  # when the last second's sends arrived (monotonic), for `rate_limit`
         self._stopping = threading.Event()
         self._server: LoopbackServer | None = None
         self._http = requests.Session()
@@ -229,10 +238,25 @@ class SandboxProvider:
             return _json(status, {"error": f"sandbox: fault status {status}"}, headers)
         return None
 
+    def _over_rate_limit(self) -> Response | None:
+        """429 when this send is past the `rate_limit` fault's requests in the last second."""
+        with self._lock:
+            limit = self._faults.rate_limit if self._faults.active else None
+            if limit is None:
+                return None
+            now = time.monotonic()
+            while self._sends and self._sends[0] <= now - 1.0:
+                self._sends.popleft()
+            if len(self._sends) >= limit:
+                self._faults.rate_limited += 1
+                return _json(429, {"error": f"sandbox: more than {limit} requests in one second"}, {"Retry-After": "1"})
+            self._sends.append(now)
+        return None
+
     def _send_message(self, request: Request) -> Response:
         if not self._authorised(request):
             return _json(401, {"error": "missing or invalid bearer token"})
-        fault = self._apply_faults()
+        fault = self._over_rate_limit() or self._apply_faults()
         if fault is not None:
             return fault
         try:

@@ -131,6 +131,20 @@ def test_retry_after_alone_means_429(sandbox: SandboxProvider) -> None:
     assert send(sandbox).status_code == 429
 
 
+def test_a_rate_limit_fault_answers_429_past_that_many_sends_in_a_second_and_counts_them(sandbox: SandboxProvider) -> None:
+    requests.put(f"{sandbox.url}/api/faults", json={"rate_limit": 3}, timeout=10).raise_for_status()
+
+    answers = [send(sandbox) for _ in range(5)]
+    time.sleep(1.05)  # the first sends leave the last second
+    later = send(sandbox)
+
+    assert [a.status_code for a in answers] == [201, 201, 201, 429, 429]
+    assert answers[3].headers["Retry-After"] == "1"
+    assert later.status_code == 201
+    assert len(sandbox.inbox()) == 4
+    assert requests.get(f"{sandbox.url}/api/faults", timeout=10).json()["rate_limited"] == 2
+
+
 def test_a_fault_with_a_count_applies_to_that_many_requests_then_clears(sandbox: SandboxProvider) -> None:
     requests.put(f"{sandbox.url}/api/faults", json={"status": 500, "count": 2}, timeout=10)
 
