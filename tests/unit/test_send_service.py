@@ -246,3 +246,19 @@ def test_given_a_503_then_the_retry_may_fail_over_again():
     bridge.send_batch([record("m2")])
 
     assert traffic.calls == [("acme", True), ("acme", True)]
+
+
+def test_given_too_little_time_left_for_the_providers_timeout_then_nothing_is_sent_and_the_messages_come_back_at_once():
+    client = ScriptedClient(ok())
+    messages, queue = MemoryMessages(), MemoryQueue()
+    bridge = service(client, messages=messages, queue=queue)
+
+    # 5 s left, a provider that may take 10 s to answer: a request started now could be cut by the timeout.
+    results = bridge.send_batch([record("late-1"), record("late-2")], remaining_ms=5_000)
+
+    assert client.sent == []
+    assert all(r.retry for r in results.values())
+    assert queue.delays == {"rh-late-1": 0.0, "rh-late-2": 0.0}
+    item = messages.get("late-1")
+    assert item["status"] == "queued" and item["attempts"] == 0 and not item.get("claimed_by")
+    assert "time was running out" in item["history"][-1].reason

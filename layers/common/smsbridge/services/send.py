@@ -240,7 +240,7 @@ class SendService:
                 job.state = answer.state
                 claimed.append(job)
         if claimed:
-            results.update(self._deliver_all(claimed, token, pool))
+            results.update(self._deliver_all(claimed, token, pool, now + timedelta(milliseconds=remaining_ms)))
         return results
 
     def _pin(self, job: _Job) -> None:
@@ -285,12 +285,13 @@ class SendService:
 
     # ------------------------------------------------------------ sending
 
-    def _deliver_all(self, jobs: list[_Job], token: str, pool: ThreadPoolExecutor) -> dict[str, RecordResult]:
+    def _deliver_all(self, jobs: list[_Job], token: str, pool: ThreadPoolExecutor,
+                     deadline: datetime) -> dict[str, RecordResult]:
         """Send the claimed messages, then write every result in one go, then set the retries' delays."""
         results: dict[str, RecordResult] = {}
         finals: list[FinalRecord] = []
         retries: list[tuple[_Job, float, str]] = []
-        for request in pool.map(self._deliver_safely, self._plan(jobs)):
+        for request in pool.map(lambda planned: self._deliver_safely(planned, deadline), self._plan(jobs)):
             if not request.deliveries:
                 results.update({job.record.messageId: UNSETTLED for job in request.jobs})
                 continue
@@ -327,8 +328,15 @@ class SendService:
             plans.extend(_Request(group[0].provider, group[i:i + size]) for i in range(0, len(group), size))
         return plans
 
-    def _deliver_safely(self, request: _Request) -> _Request:
+    def _deliver_safely(self, request: _Request, deadline: datetime) -> _Request:
         jobs = request.jobs
+        # A request that might still be waiting for its answer when the invocation is stopped is not
+        # started (a big BulkQueue batch, a slow provider): its messages go back to the queue at once,
+        # unsent, rather than be left in doubt by a timeout.
+        if self._clock() + timedelta(seconds=request.provider.timeout_s + _SETTLE_MARGIN_S) > deadline:
+            outcome = Outcome("retry", "not sent: the invocation's time was running out", retry_after_s=0.0)
+            request.deliveries = [Delivery(outcome, request.provider, requested=False) for _ in jobs]
+            return request
         try:
             # A lone message goes out as rendered at admission; a batch is rendered as one request.
             request.deliveries = self._traffic.send(
@@ -438,6 +446,9 @@ def record_queued(messages, message: OutboundMessage, provider: ProviderConfig, 
     first = first_record(message, provider, at, reason=reason)
     return messages.create(message.id, first.change, **first.fields)
 
+
+# Time kept after a provider's timeout to write the batch's results before the invocation is stopped.
+_SETTLE_MARGIN_S = 2.0
 
 # A reason is stored in the message's history and carried as an SQS message attribute: kept short
 # whatever the body held (an unknown key of 100 KB is named by its first characters).
