@@ -30,7 +30,7 @@ class Settings(BaseModel):
     message_retention_days: int = Field(default=90, alias="MESSAGE_RETENTION_DAYS")
     send_concurrency: int = Field(default=10, ge=1, le=64, alias="SEND_CONCURRENCY")
     # Throughput and circuits (services/traffic.py); None: the default, shorter in the local runtime.
-    throughput_guard_s: float = Field(default=0.25, ge=0, le=5, alias="THROUGHPUT_GUARD_S")
+    throughput_guard_s: float | None = Field(default=None, ge=0, le=5, alias="THROUGHPUT_GUARD_S")
     notification_reserve: float = Field(default=0.2, ge=0, lt=1, alias="THROUGHPUT_NOTIFICATION_RESERVE")
     circuit_failures: int = Field(default=3, ge=1, le=100, alias="CIRCUIT_FAILURES")
     circuit_cooldown_s: float | None = Field(default=None, gt=0, le=3600, alias="CIRCUIT_COOLDOWN_S")

@@ -82,7 +82,13 @@ def traffic_policy():
     cooldown_s = settings.circuit_cooldown_s
     if cooldown_s is None:
         cooldown_s = 3.0 if settings.local_runtime else 30.0
-    return TrafficPolicy(guard_s=settings.throughput_guard_s, reserve_share=settings.notification_reserve,
+    guard_s = settings.throughput_guard_s
+    if guard_s is None:
+        # How late a granted request may reach its provider and still count in its own second. Locally
+        # the senders, the poller and the sandbox share one Python process on a few cores: their
+        # threads wait for each other far longer than a network path adds, so the guard is wider.
+        guard_s = 0.5 if settings.local_runtime else 0.25
+    return TrafficPolicy(guard_s=guard_s, reserve_share=settings.notification_reserve,
                          circuit=CircuitPolicy(failures=settings.circuit_failures, cooldown_s=cooldown_s))
 
 
