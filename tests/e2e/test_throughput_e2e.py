@@ -14,19 +14,10 @@ from pathlib import Path
 import requests
 
 from tests.e2e.local_stack import LocalStack, running_runtime, wait_for
+from tests.support.arrivals import most_in_any_second
 
 MESSAGES = 600
 PER_SECOND = 20
-
-
-def most_in_any_second(times: list[float]) -> int:
-    """The most arrivals in any window of one second (sliding, to the millisecond)."""
-    times, best, start = sorted(times), 0, 0
-    for end, moment in enumerate(times):
-        while times[start] <= moment - 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def queue_notifications(stack: LocalStack, run: str, count: int) -> None:

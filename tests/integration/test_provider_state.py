@@ -20,6 +20,7 @@ from smsbridge.models.message import MessageType
 from smsbridge.models.provider import Throughput
 from tests.support.loopback import LoopbackProvider
 from tests.support.stack import Stack, moto_stack
+from tests.support.arrivals import most_in_any_second
 
 POLICY = CircuitPolicy(failures=3, cooldown_s=0.5, probe_lease_s=5)
 
@@ -54,15 +55,6 @@ def sender(stack: Stack) -> ProviderState:
     """One invocation's view of the table: its own copy, as another execution environment has."""
     return ProviderState(stack.env["TRAFFIC_TABLE"], cache_s=0.0,
                          client=AtomicItemWrites(stack.session.client("dynamodb")))
-
-
-def most_in_any_second(times: list[float]) -> int:
-    times, best, start = sorted(times), 0, 0
-    for end, moment in enumerate(times):
-        while times[start] <= moment - 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def test_given_four_concurrent_senders_limited_to_20_per_second_when_they_send_then_no_second_at_the_provider_holds_more(
