@@ -24,7 +24,7 @@ TARGET_MS = 150
 
 def main(count: int = 20) -> int:
     with local_runtime() as runtime:
-        sqs, url = runtime.sqs(), runtime.queue_url("OutboundQueue")
+        sqs, url = runtime.client("sqs"), runtime.queue_url
         run = time.time_ns()
         latencies_ms = []
         for i in range(count):

@@ -21,7 +21,7 @@ TARGET_PER_S = 150
 
 def main(count: int = 1000) -> int:
     with local_runtime() as runtime:
-        sqs, url = runtime.sqs(), runtime.queue_url("OutboundQueue")
+        sqs, url = runtime.client("sqs"), runtime.queue_url
         run = time.time_ns()
         bodies = [{"id": f"rate-{run}-{i}", "to": "+33612345678", "text": f"Your code is {i:04d}",
                    "type": "NOTIFICATION"} for i in range(count)]

@@ -1,5 +1,6 @@
-"""What the end-to-end tests know of the local runtime: the addresses it printed, and what a user
-does with them (HTTP to the API and the sandbox, boto3 to the AWS endpoint)."""
+"""What the end-to-end tests (and the local benchmarks, bench/local_child.py) know of the local runtime:
+the addresses it printed, and what a user does with them (HTTP to the API and the sandbox, boto3 to
+the AWS endpoint)."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 import requests
 
 from tests.support import secret_watch
@@ -32,6 +32,7 @@ class LocalStack:
 
     addresses: dict[str, Any]
     log_path: Path
+    pid: int = 0
 
     @property
     def api(self) -> str:
@@ -74,6 +75,17 @@ class LocalStack:
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU used so far (user and system) by the runtime's process and by its child, the AWS
+        stand-in (moto): which of the two bounds the rate. Linux only (/proc)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return {"runtime": _cpu_of(self.pid), "moto": sum(_cpu_of(int(child)) for child in children)}
+
+
+def _cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
 
 
 
@@ -92,11 +104,11 @@ def running_runtime(folder: Path, extra_env: Mapping[str, str] | None = None) ->
         deadline = time.monotonic() + START_TIMEOUT_S
         while not ready_file.exists():
             if process.poll() is not None:
-                pytest.fail(f"the local runtime exited with {process.returncode}:\n{log_path.read_text()}")
+                raise RuntimeError(f"the local runtime exited with {process.returncode}:\n{log_path.read_text()}")
             if time.monotonic() > deadline:
-                pytest.fail(f"the local runtime was not ready in {START_TIMEOUT_S} s:\n{log_path.read_text()}")
+                raise RuntimeError(f"the local runtime was not ready in {START_TIMEOUT_S} s:\n{log_path.read_text()}")
             time.sleep(0.1)
-        yield LocalStack(addresses=json.loads(ready_file.read_text()), log_path=log_path)
+        yield LocalStack(addresses=json.loads(ready_file.read_text()), log_path=log_path, pid=process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
