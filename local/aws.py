@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import copy
 import functools
 import logging
@@ -17,6 +18,7 @@ from typing import Any
 import boto3
 import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.dynamodb import comparisons as dynamodb_comparisons
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import table as dynamodb_table
 from moto.dynamodb.parsing import ast_nodes
@@ -272,6 +274,34 @@ def _clause_lookups_remembered() -> None:
     resolver.pre_processing_of_child = pre_processing_of_child
 
 
+def _condition_expressions_lexed_once() -> None:
+    """moto lexes a ConditionExpression by trying six regular expressions at each token (compiled
+    anew each time): an eighth of moto's CPU on the send path, whose few conditions come again
+    and again. The tokens depend on the text alone: each text is lexed once by moto, and later the
+    same tokens are rebuilt as moto builds them. What comes after (names, values, reserved words,
+    the tree) is moto's own work as before, and a text moto cannot lex raises moto's error every time."""
+    parser = dynamodb_comparisons.ConditionExpressionParser
+    if getattr(parser._lex_condition_expression, "lexed_once", False):
+        return
+    lex = parser._lex_condition_expression
+    tokens_of: dict[str, tuple[tuple[str, str], ...]] = {}
+
+    def lex_condition_expression(self: Any) -> Any:
+        text = self.condition_expression
+        tokens = tokens_of.get(text)
+        if tokens is None:
+            nodes = lex(self)
+            if len(tokens_of) >= 1024:
+                tokens_of.clear()
+            tokens_of[text] = tuple((node.nonterminal, node.text) for node in nodes)
+            return nodes
+        return collections.deque(self.Node(nonterminal=nonterminal, kind=self.Kind.LITERAL, text=token,
+                                           value=token, children=[]) for nonterminal, token in tokens)
+
+    lex_condition_expression.lexed_once = True  # type: ignore[attr-defined]
+    parser._lex_condition_expression = lex_condition_expression
+
+
 class QuietMotoRequestHandler(MotoRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # the poller's long polls would fill the terminal
@@ -308,6 +338,7 @@ class MotoServer:
         _update_expressions_copied_by_pickle()
         _expression_trees_walked_faster()
         _clause_lookups_remembered()
+        _condition_expressions_lexed_once()
         app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
         self._server = LoopbackServer(app, port, name="AWS stand-in (moto)", request_handler=QuietMotoRequestHandler,
                                       env_var="SMSBRIDGE_AWS_PORT")

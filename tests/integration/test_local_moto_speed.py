@@ -149,6 +149,17 @@ _UPDATE_CASES: list[tuple[str, dict | None, dict]] = [
     ("nested and indexed paths", {"m": {"M": {"b": {"M": {"c": {"S": "x"}}}}}, "l": {"L": [{"S": "0"}, {"S": "1"}, {"S": "2"}]}}, {
         "UpdateExpression": "SET m.b.c = :v, m.b.d = :v, l[1] = :v REMOVE l[0], l[2]",
         "ExpressionAttributeValues": {":v": {"S": "new"}}}),
+    ("conditions of every form, held", {"n": {"N": "3"}, "s": {"S": "abc"}, "m": {"M": {"k": {"L": [{"S": "x"}]}}}}, {
+        "UpdateExpression": "SET done = :t",
+        "ConditionExpression": "begins_with(s, :a) AND size(m.k) = :one AND n BETWEEN :one AND :five AND "
+                               "NOT (n IN (:one, :five)) AND (attribute_type(s, :S) OR contains(s, :a)) AND n <> :one",
+        "ExpressionAttributeValues": {":t": {"BOOL": True}, ":a": {"S": "ab"}, ":one": {"N": "1"}, ":five": {"N": "5"},
+                                      ":S": {"S": "S"}}}),
+    ("conditions of every form, failed", {"n": {"N": "5"}}, {
+        "UpdateExpression": "SET done = :t", "ConditionExpression": "n >= :one AND NOT n = :five",
+        "ExpressionAttributeValues": {":t": {"BOOL": True}, ":one": {"N": "1"}, ":five": {"N": "5"}}}),
+    ("a reserved word in a condition", {}, {"UpdateExpression": "SET a = :v", "ConditionExpression": "status = :v",
+                                           "ExpressionAttributeValues": {":v": {"S": "x"}}}),
     ("overlapping paths", {}, {"UpdateExpression": "SET a = :v, b = :v, a = :v",
                                "ExpressionAttributeValues": {":v": {"S": "x"}}}),
     ("two SET clauses", {}, {"UpdateExpression": "SET a = :v SET b = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}}),
