@@ -315,14 +315,36 @@ class AtomicDynamoDB:
 
     def __init__(self, app: Any) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self._turns = _Turns()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             return self._app(environ, start_response)
-        with self._lock:
+        with self._turns:
             # The body is produced inside the lock: moto's answer is computed as it is iterated.
             return list(self._app(environ, start_response))
+
+
+class _Turns:
+    """A lock taken in arrival order. `threading.Lock` is not fair: while a campaign's invocations
+    send one 100-item transaction after another, a notification's claim could wait behind all of
+    them; here it waits only for those that asked before it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._changed:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._changed.wait_for(lambda: self._serving == ticket)
+
+    def __exit__(self, *exc: Any) -> None:
+        with self._changed:
+            self._serving += 1
+            self._changed.notify_all()
 
 
 class MotoServer:
