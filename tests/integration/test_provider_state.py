@@ -4,9 +4,9 @@ own copy of the item as separate invocations have, keep the limit at the provide
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -18,9 +18,9 @@ from smsbridge.core.circuit import CircuitPolicy
 from smsbridge.core.throughput import limits_of
 from smsbridge.models.message import MessageType
 from smsbridge.models.provider import Throughput
+from tests.support.arrivals import most_in_any_second
 from tests.support.loopback import LoopbackProvider
 from tests.support.stack import Stack, moto_stack
-from tests.support.arrivals import most_in_any_second
 
 POLICY = CircuitPolicy(failures=3, cooldown_s=0.5, probe_lease_s=5)
 
@@ -168,3 +168,4 @@ def test_given_three_senders_draining_a_campaign_at_50_per_second_when_a_notific
 
     assert campaign[0] >= 40
     assert notification.granted == 1 and waited < 0.5
+

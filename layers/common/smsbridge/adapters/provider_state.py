@@ -54,6 +54,7 @@ class ProviderState:
         self._cache_s = cache_s
         self._copies: dict[str, tuple[float, dict[str, Any] | None]] = {}  # provider id → (monotonic, item)
         self._lock = threading.Lock()
+        self._reading: dict[str, threading.Lock] = {}
 
     # ------------------------------------------------------------ throughput
 
@@ -190,13 +191,25 @@ class ProviderState:
     # ------------------------------------------------------------ the copy
 
     def _copy(self, provider_id: str) -> dict[str, Any] | None:
-        kept = self._copies.get(provider_id)
-        if kept is not None and time.monotonic() - kept[0] < self._cache_s:
+        kept = self._fresh(provider_id)
+        if kept is not None:
             return kept[1]
-        answer = self._client.get_item(TableName=self._table, Key=_key(provider_id))
-        item = _item(answer.get("Item"))
-        self._keep(provider_id, item)
-        return item
+        # One read per provider at a time: the batch's threads that find the copy stale together
+        # (ten messages sent at once) wait for that read instead of each making their own.
+        with self._lock:
+            reading = self._reading.setdefault(provider_id, threading.Lock())
+        with reading:
+            kept = self._fresh(provider_id)
+            if kept is not None:
+                return kept[1]
+            answer = self._client.get_item(TableName=self._table, Key=_key(provider_id))
+            item = _item(answer.get("Item"))
+            self._keep(provider_id, item)
+            return item
+
+    def _fresh(self, provider_id: str) -> tuple[float, dict[str, Any] | None] | None:
+        kept = self._copies.get(provider_id)
+        return kept if kept is not None and time.monotonic() - kept[0] < self._cache_s else None
 
     def _keep(self, provider_id: str, item: dict[str, Any] | None) -> None:
         with self._lock:
