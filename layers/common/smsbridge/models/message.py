@@ -1,6 +1,7 @@
 """The outbound message: the SQS body and the body of `POST /messages` (SPEC 2)."""
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -89,6 +90,9 @@ def _first_non_finite(value: Any) -> str | None:
     return None
 
 
+METADATA_MAX_BYTES = 2048
+
+
 class OutboundMessage(BaseModel):
     """One SMS to send. `to` is normalised to E.164; unknown fields are refused."""
 
@@ -110,6 +114,12 @@ class OutboundMessage(BaseModel):
     campaign_id: str | None = Field(default=None, max_length=128)
     vars: dict[str, Any] = Field(default_factory=dict)
     expires_at: datetime | None = None
+    send_at: datetime | None = Field(default=None, description="not sent before this time (status `scheduled` "
+                                                               "until then)")
+    callback_url: str | None = Field(default=None, max_length=2048,
+                                     description="receives this message's status changes (SPEC 10)")
+    metadata: dict[str, Any] | None = Field(default=None, description="any JSON object up to 2 KB, echoed in "
+                                                                      "status events")
 
     @field_validator("to")
     @classmethod
@@ -135,7 +145,19 @@ class OutboundMessage(BaseModel):
             raise ValueError(f"numbers must be finite (no NaN, no Infinity){': ' + where[:100] if where else ''}")
         return value
 
-    @field_validator("expires_at")
+    @field_validator("metadata")
+    @classmethod
+    def _small_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+            if size > METADATA_MAX_BYTES:
+                raise ValueError(f"is {size} bytes of JSON; at most {METADATA_MAX_BYTES}")
+            where = _first_non_finite(value)
+            if where is not None:
+                raise ValueError(f"numbers must be finite (no NaN, no Infinity){': ' + where[:100] if where else ''}")
+        return value
+
+    @field_validator("expires_at", "send_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:

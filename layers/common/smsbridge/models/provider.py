@@ -377,6 +377,35 @@ class Throughput(_Strict):
                               description="the most requests granted at once; default: a whole second's capacity")
 
 
+# ---------------------------------------------------------------- waiting (SPEC 3)
+
+_CLOCK_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class QuietHours(_Strict):
+    """`MARKETING` is not sent between `start` and `end` of the recipient's local time (SPEC 3)."""
+
+    start: str = Field(pattern=_CLOCK_TIME, description="HH:MM, the recipient's local time", examples=["21:00"])
+    end: str = Field(pattern=_CLOCK_TIME, description="HH:MM; before `start` means the next morning",
+                     examples=["08:00"])
+
+    @model_validator(mode="after")
+    def _a_window(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet_hours: start and end are the same time (an empty or a whole-day window)")
+        return self
+
+
+class SpendLimit(_Strict):
+    """At most `segments_per_month` segments a calendar month (UTC) for messages of `types` (SPEC 3)."""
+
+    segments_per_month: int = Field(ge=1, le=1_000_000_000)
+    types: list[Literal["NOTIFICATION", "MARKETING"]] = Field(
+        default_factory=lambda: ["MARKETING"], min_length=1, description="the message types that wait past the limit")
+    email: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]] = Field(
+        default_factory=list, max_length=10, description="told at 80 % and at 100 % of the limit, once each a month")
+
+
 # ---------------------------------------------------------------- provider
 
 SecretName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
@@ -406,6 +435,12 @@ class ProviderConfig(_Strict):
     failover: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]] = Field(
         default_factory=list, max_length=10,
         description="other provider ids, in order: a message this provider did not take goes to the next at once")
+    quiet_hours: QuietHours | None = Field(default=None, description="MARKETING waits out this window of the "
+                                                                     "recipient's local time")
+    smart_encoding: bool = Field(default=True, description="replace typographic look-alikes by GSM-7 characters when "
+                                                           "that makes the whole text GSM-7")
+    spend_limit: SpendLimit | None = Field(default=None, description="segments a calendar month before messages of "
+                                                                     "the limited types wait")
 
     @model_validator(mode="after")
     def _failover_list(self) -> ProviderConfig:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 
 class MessageStatus(StrEnum):
+    SCHEDULED = "scheduled"
     QUEUED = "queued"
     SENT = "sent"
     DELIVERED = "delivered"
@@ -14,11 +15,13 @@ class MessageStatus(StrEnum):
     EXPIRED = "expired"
     BLOCKED = "blocked"
     REJECTED = "rejected"
+    CANCELED = "canceled"
 
 
 # Statuses after which nothing more is sent; a delivery receipt may still move `sent` on.
 FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED,
-                            MessageStatus.BLOCKED, MessageStatus.REJECTED})
+                            MessageStatus.BLOCKED, MessageStatus.REJECTED,
+                            MessageStatus.CANCELED})
 
 
 class ProviderAnswer(BaseModel):
