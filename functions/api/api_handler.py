@@ -31,7 +31,6 @@ from smsbridge.models.api import (
     Meta,
     PresetDetail,
     PresetSummary,
-    PreviewRequestView,
     ProviderList,
     ProviderSummary,
     Redriven,
@@ -214,7 +213,7 @@ def delete_provider(provider: ProviderId) -> Response[None]:
 
 @app.post("/providers/<provider>/preview", summary="The exact HTTP request a message would be sent as",
           responses=ERRORS)
-def preview(provider: ProviderId, message: Annotated[OutboundMessage, Body()]) -> PreviewRequestView:
+def preview(provider: ProviderId, message: Annotated[OutboundMessage, Body()]) -> DraftPreview:
     return provider_probe().preview(provider, message)
 
 

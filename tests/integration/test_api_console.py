@@ -297,7 +297,8 @@ def test_given_a_draft_with_a_secret_and_an_emoji_when_previewed_then_the_reques
     assert SECRET not in answer.text
     assert preview["json_body"] == {"to": "+33612345678", "text": "Party 🎉 tonight ©"}
     assert preview["curl"].startswith("curl ")
-    assert preview["encoding"] == {"is_unicode": True, "segments": 1, "units": 18, "ucs2_characters": ["🎉", "©"]}
+    assert preview["encoding"] == {"is_unicode": True, "segments": 1, "units": 18, "ucs2_characters": ["🎉", "©"],
+                                   "smart_text": None, "replaced": []}
     assert api.call("GET", "/providers").json()["providers"] == []
 
 
@@ -307,7 +308,32 @@ def test_given_a_gsm_text_when_a_draft_is_previewed_then_no_ucs2_characters_and_
     encoding = api.call("POST", "/providers/preview", {"provider": acme(), "message": {
         "to": "+33612345678", "text": text}}).json()["encoding"]
 
-    assert encoding == {"is_unicode": False, "segments": 2, "units": 162, "ucs2_characters": []}
+    assert encoding == {"is_unicode": False, "segments": 2, "units": 162, "ucs2_characters": [],
+                        "smart_text": None, "replaced": []}
+
+
+def test_given_curly_quotes_when_a_draft_is_previewed_then_the_substituted_text_what_was_replaced_and_gsm7(
+        api: Api) -> None:
+    answer = api.call("POST", "/providers/preview", {"provider": acme(), "message": {
+        "to": "+33612345678", "text": "Don’t “panic” – it’s fine…"}}).json()
+
+    assert answer["json_body"]["text"] == "Don't \"panic\" - it's fine..."
+    assert answer["encoding"] == {
+        "is_unicode": False, "segments": 1, "units": 28, "ucs2_characters": [],
+        "smart_text": "Don't \"panic\" - it's fine...",
+        "replaced": [{"original": "’", "replacement": "'", "count": 2}, {"original": "“", "replacement": '"', "count": 1},
+                     {"original": "”", "replacement": '"', "count": 1}, {"original": "–", "replacement": "-", "count": 1},
+                     {"original": "…", "replacement": "...", "count": 1}]}
+
+
+def test_given_smart_encoding_off_when_a_draft_is_previewed_then_the_text_is_ucs2_as_written(api: Api) -> None:
+    answer = api.call("POST", "/providers/preview", {"provider": acme(smart_encoding=False), "message": {
+        "to": "+33612345678", "text": "Don’t panic"}}).json()
+
+    assert answer["json_body"]["text"] == "Don’t panic"
+    assert answer["encoding"]["is_unicode"] is True
+    assert answer["encoding"]["ucs2_characters"] == ["’"]
+    assert answer["encoding"]["replaced"] == []
 
 
 def test_given_an_invalid_draft_when_previewed_then_422_with_the_draft_fields(api: Api) -> None:

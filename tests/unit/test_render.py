@@ -179,7 +179,8 @@ def test_given_a_var_holding_placeholders_when_rendered_then_it_is_sent_literall
 @given(st.text(min_size=1).filter(lambda t: t.strip() and control_character_in(t) is None))  # SPEC 2 texts
 @settings(max_examples=200, deadline=None)
 def test_property_any_text_survives_json_rendering_unchanged(text):
-    config = provider(body={"to": "%TO%", "body": "%MESSAGE%"})
+    # Smart encoding off: this is about escaping; what smart encoding changes is tested below.
+    config = provider(body={"to": "%TO%", "body": "%MESSAGE%"}, provider_fields={"smart_encoding": False})
 
     assert json.loads(render_request(config, [message(text)], NOW).body)["body"] == text
 
@@ -224,7 +225,8 @@ def test_given_booleans_and_missing_values_in_a_form_when_rendered_then_they_are
 @given(st.text(min_size=1).filter(lambda t: t.strip() and control_character_in(t) is None))  # SPEC 2 texts
 @settings(max_examples=200, deadline=None)
 def test_property_any_text_survives_form_rendering_unchanged(text):
-    config = provider(content_type="form", body={"To": "%TO%", "Body": "%MESSAGE%"})
+    config = provider(content_type="form", body={"To": "%TO%", "Body": "%MESSAGE%"},
+                      provider_fields={"smart_encoding": False})
 
     body = render_request(config, [message(text)], NOW).body.decode("ascii")
 
@@ -558,3 +560,30 @@ def test_given_batching_with_the_recipient_outside_the_element_when_saved_then_i
 
 def test_given_batching_with_the_recipient_in_the_element_when_saved_then_it_is_accepted():
     assert bare(body={"messages": [{"to": "{{to}}", "text": "{{text}}"}]}, batch={"key": "messages"}).request.batch
+
+
+# ---------------------------------------------------------------- smart encoding (SPEC 3)
+
+def test_given_curly_quotes_when_rendered_with_smart_encoding_then_the_provider_gets_gsm7_and_its_segments():
+    config = provider(body={"to": "{{to}}", "text": "{{text}}", "unicode": "{{is_unicode}}", "parts": "{{segments}}",
+                            "credits": "{{credits}}"})
+
+    body = json_body(config, message("Don’t “panic” – it’s fine… " + "x" * 120))
+
+    assert body == {"to": "+33612345678", "text": "Don't \"panic\" - it's fine... " + "x" * 120,
+                    "unicode": False, "parts": 1, "credits": 1}
+
+
+def test_given_smart_encoding_off_when_rendered_then_the_text_is_sent_as_written_in_ucs2_segments():
+    config = provider(body={"text": "{{text}}", "unicode": "{{is_unicode}}", "parts": "{{segments}}"},
+                      provider_fields={"smart_encoding": False})
+
+    body = json_body(config, message("Don’t “panic” – it’s fine… " + "x" * 120))
+
+    assert body == {"text": "Don’t “panic” – it’s fine… " + "x" * 120, "unicode": True, "parts": 3}
+
+
+def test_given_an_emoji_beside_curly_quotes_when_rendered_then_nothing_is_replaced():
+    config = provider(body={"text": "{{text}}", "unicode": "{{is_unicode}}"})
+
+    assert json_body(config, message("“Party” 🎉")) == {"text": "“Party” 🎉", "unicode": True}

@@ -112,6 +112,7 @@ export function livePreview({ getDraft, onErrors, onValid }) {
   function encodingView(encoding) {
     const forcing = encoding.ucs2_characters || [];
     const runs = encodingRuns(message.text, forcing);
+    const replaced = encoding.replaced || [];
     return h("div", { class: "pv-encoding" },
       h("h3", {}, "Encoding"),
       h("p", {}, h("strong", {}, encoding.is_unicode ? "UCS-2 (Unicode)" : "GSM-7"),
@@ -120,7 +121,19 @@ export function livePreview({ getDraft, onErrors, onValid }) {
         ? h("p", {}, "Characters forcing UCS-2: ", forcing.map((character) => h("mark", { class: "pv-ucs2" }, character)).flatMap((mark, index) => (index ? [" ", mark] : [mark])))
         : h("p", {}, "Every character fits GSM-7."),
       h("p", { class: "pv-text-marked", "aria-label": "the text with UCS-2 characters highlighted" },
-        runs.map((run) => (run.ucs2 ? h("mark", { class: "pv-ucs2", title: "forces UCS-2" }, run.text) : run.text))));
+        runs.map((run) => (run.ucs2 ? h("mark", { class: "pv-ucs2", title: "forces UCS-2" }, run.text) : run.text))),
+      replaced.length
+        ? h("p", {}, "Smart encoding replaced: ", replaced.map((r) => `${shown(r.original)} → ${shown(r.replacement)} (×${r.count})`).join(", "))
+        : null,
+      encoding.smart_text ? h("p", { class: "pv-text-marked", "aria-label": "the text as sent" }, encoding.smart_text) : null);
+  }
+
+  // Spaces and invisible characters would not show: named by their code point.
+  function shown(character) {
+    if (!character) return "(removed)";
+    return /^[\p{L}\p{N}\p{P}\p{S}]+$/u.test(character)
+      ? character
+      : [...character].map((c) => `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join(" ");
   }
 
   async function copy(text, button) {

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from smsbridge.core.encoding import encoding_of
+from smsbridge.core.smart_encoding import text_to_send
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.placeholders import PLACEHOLDER, SECRETS_SCOPE, VARS_SCOPE, placeholder_of
 from smsbridge.models.provider import ProviderConfig, batch_element_template
@@ -29,13 +30,16 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 # ---------------------------------------------------------------- context
 
 def message_context(message: OutboundMessage, provider: ProviderConfig, now: datetime) -> dict[str, Any]:
-    """The values placeholders stand for, typed (booleans, integers, any JSON), for one message."""
-    encoding = encoding_of(message.text)
+    """The values placeholders stand for, typed (booleans, integers, any JSON), for one message.
+    `text` is the text as sent (the provider's `smart_encoding` applied), and its encoding and
+    segments are that text's."""
+    text = text_to_send(message.text, provider.smart_encoding).text
+    encoding = encoding_of(text)
     utc = now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
     return {
         "to": message.to,
         "to_digits": message.to.lstrip("+"),
-        "text": message.text,
+        "text": text,
         "id": message.id,
         "sender": message.sender or provider.default_sender,
         "type": message.effective_type(provider.default_sender).value,

@@ -118,11 +118,20 @@ class ValidationResult(BaseModel):
                                          description="per field: `loc` (as POST /providers would answer) and `msg`")
 
 
+class ReplacementView(BaseModel):
+    original: str
+    replacement: str = Field(description="empty when the character is removed (a zero width space)")
+    count: int
+
+
 class TextEncodingView(BaseModel):
     is_unicode: bool
     segments: int
     units: int = Field(description="septets (GSM-7) or UTF-16 code units (UCS-2)")
     ucs2_characters: list[str] = Field(description="the characters that make the text UCS-2, each once")
+    smart_text: str | None = Field(default=None, description="the text as sent when smart encoding replaced "
+                                                             "characters (SPEC 3 `smart_encoding`), else null")
+    replaced: list[ReplacementView] = Field(default_factory=list, description="what smart encoding replaced")
 
 
 class DraftPreview(PreviewRequestView):

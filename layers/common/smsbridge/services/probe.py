@@ -14,8 +14,16 @@ from smsbridge.core.curl import curl_command, masked_request
 from smsbridge.core.encoding import encoding_of, ucs2_characters
 from smsbridge.core.render import RenderError, render_balance_request, render_request
 from smsbridge.core.secrets import MASK, mask, provider_secrets
+from smsbridge.core.smart_encoding import text_to_send, with_substitutions
 from smsbridge.errors import BadRequest, Conflict
-from smsbridge.models.api import CheckResult, DraftPreview, PreviewRequestView, TestSendResult, TextEncodingView
+from smsbridge.models.api import (
+    CheckResult,
+    DraftPreview,
+    PreviewRequestView,
+    ReplacementView,
+    TestSendResult,
+    TextEncodingView,
+)
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.provider import OAuth2Auth, ProviderConfig, SigV4Auth
 from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
@@ -38,18 +46,23 @@ class ProviderProbe:
         self._dispatch = dispatch if dispatch is not None else Dispatcher(client, clock=clock)
         self._clock = clock
 
-    def preview(self, provider_id: str, message: OutboundMessage) -> PreviewRequestView:
-        """The exact request the message would be sent as, credentials applied then masked."""
-        return self.preview_with(self._providers.get(provider_id), message)
+    def preview(self, provider_id: str, message: OutboundMessage) -> DraftPreview:
+        """The exact request the message would be sent as, credentials applied then masked, and how
+        its text travels."""
+        return self.preview_draft(self._providers.get(provider_id), message)
 
     def preview_draft(self, provider: ProviderConfig, message: OutboundMessage) -> DraftPreview:
         """The preview for an unsaved configuration, with how the text travels (encoding, segments,
-        and the characters that make it UCS-2)."""
+        the characters that make it UCS-2, and what smart encoding replaced)."""
         shown = self.preview_with(provider, message)
-        encoding = encoding_of(message.text)
+        sent = text_to_send(message.text, provider.smart_encoding)
+        encoding = encoding_of(sent.text)
         return DraftPreview(**shown.model_dump(), encoding=TextEncodingView(
             is_unicode=encoding.is_unicode, segments=encoding.segments, units=encoding.units,
-            ucs2_characters=ucs2_characters(message.text)))
+            ucs2_characters=ucs2_characters(sent.text),
+            smart_text=sent.text if sent.replaced else None,
+            replaced=[ReplacementView(original=r.original, replacement=r.replacement, count=r.count)
+                      for r in sent.replaced]))
 
     def preview_with(self, provider: ProviderConfig, message: OutboundMessage) -> PreviewRequestView:
         message = message.model_copy(update={"provider": provider.id})
@@ -126,6 +139,8 @@ class ProviderProbe:
         attempt_number = self._messages.next_attempt(message.id) if dispatch.requested else 0
         status = MessageStatus.SENT if outcome.verdict == "sent" else MessageStatus.FAILED
         reason = outcome.reason if outcome.verdict != "retry" else f"{outcome.reason} (a test send is not retried)"
+        if status is MessageStatus.SENT:
+            reason = with_substitutions(reason, message.text, provider.smart_encoding)
         answer = None
         if dispatch.requested:
             answer = ProviderAnswer(status_code=outcome.status_code, body=outcome.body_excerpt,

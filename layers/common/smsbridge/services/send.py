@@ -19,6 +19,7 @@ from smsbridge.core.classify import Outcome
 from smsbridge.core.consent import consent_block_reason
 from smsbridge.core.encoding import encoding_of
 from smsbridge.core.render import RenderError, render_request
+from smsbridge.core.smart_encoding import text_to_send, with_substitutions
 from smsbridge.models.claim import PINNED_PROVIDER, ClaimRequest, FinalRecord, FirstRecord, MessageState
 from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.provider import ProviderConfig
@@ -375,7 +376,9 @@ class SendService:
             fields["provider"] = provider_id  # the one that sent it: its receipts must find the message
         if outcome.verdict == "sent":
             metrics.add_metric(name="MessagesSent", unit="Count", value=1)
-            changes.append(StatusChange(status=MessageStatus.SENT, at=at, attempt=attempt, reason=outcome.reason,
+            changes.append(StatusChange(status=MessageStatus.SENT, at=at, attempt=attempt,
+                                        reason=with_substitutions(outcome.reason, job.message.text,
+                                                                  delivery.provider.smart_encoding),
                                         answer=_answer(outcome, with_id=True), provider=provider_id))
             if outcome.provider_message_id:
                 fields["provider_message_id"] = outcome.provider_message_id
@@ -430,8 +433,9 @@ def _answer(outcome: Outcome, *, with_id: bool = False) -> ProviderAnswer | None
 
 def first_record(message: OutboundMessage, provider: ProviderConfig, at: datetime, *,
                  reason: str | None = None) -> FirstRecord:
-    """The message's first record: status `queued`, with the fields the API shows."""
-    encoding = encoding_of(message.text)
+    """The message's first record: status `queued`, with the fields the API shows (segments as sent,
+    after the provider's smart encoding)."""
+    encoding = encoding_of(text_to_send(message.text, provider.smart_encoding).text)
     return FirstRecord(StatusChange(status=MessageStatus.QUEUED, at=iso_utc(at), reason=reason),
                        {"to": message.to, "provider": provider.id,
                         "type": message.effective_type(provider.default_sender).value,
