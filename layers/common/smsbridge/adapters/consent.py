@@ -39,6 +39,8 @@ class ConsentEvent:
     # The provider's own id of the event (its message id), when it has one: a webhook it
     # delivers again is then recognised even though it arrives at another time.
     provider_event_id: str | None = None
+    # Double opt-in: a request (`opt_in_requested`) can be confirmed until then.
+    confirm_by: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -85,21 +87,26 @@ class ConsentLedger:
                 raise RuntimeError("DynamoDB left consent keys unprocessed after several rounds")
         return found
 
-    def apply(self, event: ConsentEvent, *, now: datetime | None = None) -> Applied:
+    def apply(self, event: ConsentEvent, *, now: datetime | None = None,
+              only_if_state: ConsentState | None = None) -> Applied:
         """Record the event in the history and make it the current state unless a newer one is there.
 
         The newest event by the provider's timestamp wins whatever the arrival order: the write
         is conditional on the stored event being older. At the very same time, an opt-out beats
         an opt-in (the safe reading). The history entry is keyed by the event's time and id, so
-        a webhook the provider delivers twice is recorded once (`duplicate`)."""
+        a webhook the provider delivers twice is recorded once (`duplicate`). With `only_if_state`
+        the state changes only if it is still that one when written (a double opt-in's
+        confirmation: a STOP that came in between wins)."""
         now = now or datetime.now(UTC)
         at = iso_utc(event.event_at)
         if event.provider_event_id is not None:
             at = self._first_seen_at(event, at)
-        current = self._write_state(event, at, iso_utc(now))
+        current = self._write_state(event, at, iso_utc(now), only_if_state)
         entry = {"subject": subject_of(event.provider, event.phone), "event": f"{at}#{event.event_id}",
                  "time": at, "state": event.state.value, "source": event.source, "recorded_at": iso_utc(now),
                  "applied": current}
+        if event.confirm_by is not None:
+            entry["confirm_by"] = iso_utc(event.confirm_by)
         if event.keyword is not None:
             entry["keyword"] = event.keyword
         if event.text is not None:
@@ -127,19 +134,26 @@ class ConsentLedger:
                 raise
         return self._history.get_item(Key=key, ConsistentRead=True)["Item"]["time"]
 
-    def _write_state(self, event: ConsentEvent, at: str, updated_at: str) -> bool:
+    def _write_state(self, event: ConsentEvent, at: str, updated_at: str,
+                     only_if_state: ConsentState | None = None) -> bool:
         item = {"provider": event.provider, "phone": event.phone, "state": event.state.value, "event_at": at,
                 "event_id": event.event_id, "source": event.source, "updated_at": updated_at}
         if event.keyword is not None:
             item["keyword"] = event.keyword
+        if event.confirm_by is not None:
+            item["confirm_by"] = iso_utc(event.confirm_by)
         condition = "attribute_not_exists(phone) OR event_at < :at"
         values: dict[str, Any] = {":at": at}
         if event.state is ConsentState.OPTED_OUT:
-            condition += " OR (event_at = :at AND #state = :in)"
+            condition += " OR (event_at = :at AND #state IN (:in, :req))"
             values[":in"] = ConsentState.OPTED_IN.value
+            values[":req"] = ConsentState.OPT_IN_REQUESTED.value
+        if only_if_state is not None:
+            condition = "event_at < :at AND #state = :only"
+            values = {":at": at, ":only": only_if_state.value}
         try:
             self._table.put_item(Item=item, ConditionExpression=condition, ExpressionAttributeValues=values,
-                                 **({"ExpressionAttributeNames": {"#state": "state"}} if ":in" in values else {}))
+                                 **({"ExpressionAttributeNames": {"#state": "state"}} if len(values) > 1 else {}))
             return True
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":

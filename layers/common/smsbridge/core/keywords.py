@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from smsbridge.models.provider import Keywords
+from smsbridge.core.consent import ConsentState
+from smsbridge.models.provider import ConfirmOptIn, Keywords
 
 DEFAULT_OPT_OUT = ("STOP", "QUIT", "CANCEL", "END", "UNSUBSCRIBE", "NO",
                    "STOPALL", "OPTOUT", "OPT-OUT", "REVOKE", "REMOVE")
@@ -69,3 +71,37 @@ def match_keyword(text: str | None, keywords: Keywords | None = None) -> Keyword
     if word in lists[KeywordKind.HELP]:
         return KeywordKind.HELP
     return None
+
+
+class OptInStep(StrEnum):
+    """The two steps of double opt-in (`inbound.keywords.confirm_opt_in`)."""
+
+    REQUEST = "request"  # an opt-in keyword: ask for a confirmation, the number is not opted in yet
+    CONFIRM = "confirm"  # a confirm keyword answering a pending request: now it is
+
+
+def is_confirm_word(text: str | None, confirm: ConfirmOptIn) -> bool:
+    return bool(text) and normalise_keyword(text) in {normalise_keyword(word) for word in confirm.keywords}
+
+
+def double_opt_in_step(text: str | None, kind: KeywordKind | None, confirm: ConfirmOptIn,
+                       state: ConsentState | None, confirm_by: datetime | None, event_at: datetime) -> OptInStep | None:
+    """What an inbound message does under double opt-in, given the number's consent now; None when
+    it does what it would do without double opt-in (opt-out, help, an ordinary message, an opt-in
+    keyword from a number already opted in).
+
+    Opt-out and help words keep their meaning even when also listed as confirm words; a confirm
+    word counts only while a request is pending and not past `confirm_by` (by the message's time)."""
+    if kind in (KeywordKind.OPT_OUT, KeywordKind.HELP):
+        return None
+    pending = state is ConsentState.OPT_IN_REQUESTED and confirm_by is not None and event_at <= confirm_by
+    if pending and is_confirm_word(text, confirm):
+        return OptInStep.CONFIRM
+    if kind is KeywordKind.OPT_IN and state is not ConsentState.OPTED_IN:
+        return OptInStep.REQUEST
+    return None
+
+
+def confirm_deadline(confirm: ConfirmOptIn, requested_at: datetime) -> datetime:
+    """Until when a request made at `requested_at` can be confirmed."""
+    return requested_at + timedelta(hours=confirm.expires_after_h)

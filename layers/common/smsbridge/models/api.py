@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from smsbridge.core.consent import ConsentState
 from smsbridge.models.message import OutboundMessage
@@ -100,6 +100,14 @@ class ConsentUpdate(BaseModel):
 
     state: ConsentState
     reason: str | None = Field(default=None, max_length=500, description="why (kept in the consent history)")
+
+    @field_validator("state")
+    @classmethod
+    def _an_operators_state(cls, state: ConsentState) -> ConsentState:
+        if state is ConsentState.OPT_IN_REQUESTED:
+            raise ValueError("an operator sets opted_in or opted_out; opt_in_requested is the number's own "
+                             "double opt-in keyword, waiting for its confirmation")
+        return state
 
 
 class ConsentView(BaseModel):

@@ -301,10 +301,26 @@ class ResponseSpec(_Strict):
 InboundAuth = Annotated[Union[INBOUND_AUTH_MODELS], Field(discriminator="type")]  # noqa: UP007 - a tuple of classes
 
 
+class ConfirmOptIn(_Strict):
+    """Double opt-in (with `marketing_requires_opt_in`): an opt-in keyword asks for a confirming reply, and the
+    number counts as opted in only once that reply arrives, within `expires_after_h`."""
+
+    prompt: str = Field(default="Reply YES to confirm that you want our messages. Reply STOP to opt out.",
+                        min_length=1, max_length=1600, description="the reply that asks for the confirmation")
+    keywords: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=lambda: ["YES", "Y"], min_length=1, max_length=20,
+        description="the words that confirm a pending request (matched as keywords are); opt-out and help words "
+                    "keep their meaning")
+    expires_after_h: int = Field(default=24, ge=1, le=720, description="how long a request waits for its confirmation")
+
+
 class Keywords(_Strict):
     opt_in: list[str] | None = None
     opt_out: list[str] | None = None
     help: list[str] | None = None
+    confirm_opt_in: ConfirmOptIn | None = Field(
+        default=None, description="double opt-in: ask for a confirmation before an opt-in counts "
+                                  "(needs `marketing_requires_opt_in`)")
 
 
 class Replies(_Strict):
@@ -464,6 +480,14 @@ class ProviderConfig(_Strict):
         if missing:
             defined = ", ".join(sorted(self.secrets)) or "none"
             raise ValueError(f"{', '.join(missing)}: no secret of that name in `secrets` (defined: {defined})")
+        return self
+
+    @model_validator(mode="after")
+    def _double_opt_in_for_marketing(self) -> ProviderConfig:
+        if self.inbound is not None and self.inbound.keywords.confirm_opt_in is not None \
+                and not self.marketing_requires_opt_in:
+            raise ValueError("inbound.keywords.confirm_opt_in (double opt-in) needs marketing_requires_opt_in: "
+                             "without it an opt-in changes nothing a confirmation could protect")
         return self
 
     @model_validator(mode="after")

@@ -22,7 +22,15 @@ from smsbridge.core.inbound_parse import (
     map_status_word,
     webhook_items,
 )
-from smsbridge.core.keywords import KeywordKind, match_keyword, normalise_keyword
+from smsbridge.core.keywords import (
+    KeywordKind,
+    OptInStep,
+    confirm_deadline,
+    double_opt_in_step,
+    is_confirm_word,
+    match_keyword,
+    normalise_keyword,
+)
 from smsbridge.core.signatures import SignatureRefused, WebhookRequest, verify_webhook
 from smsbridge.models.message import MessageType, OutboundMessage, sender_problem, to_e164
 from smsbridge.models.provider import BasicAuth, ProviderConfig, TwilioInboundAuth
@@ -96,7 +104,10 @@ class InboundService:
         event_id = sms.provider_message_id or uuid.uuid4().hex
         kind = match_keyword(sms.text, provider.inbound.keywords)
         metrics.add_metric(name="InboundMessages", unit="Count", value=1)
-        if kind in _STATE_OF:
+        step = self._double_opt_in_step(provider, sender, sms.text, kind, event_at)
+        if step is not None:
+            self._double_opt_in(provider, step, sms, sender, event_at, event_id, now)
+        elif kind in _STATE_OF:
             applied = self._consent.apply(ConsentEvent(
                 provider=provider.id, phone=sender, state=_STATE_OF[kind], event_at=event_at, source="sms",
                 keyword=normalise_keyword(sms.text).upper(), text=sms.text, event_id=event_id,
@@ -112,9 +123,47 @@ class InboundService:
         else:
             self._keep(provider, sender, sms.recipient, sms.text, sms.provider_message_id, event_at, now)
 
+    def _double_opt_in_step(self, provider: ProviderConfig, sender: str, text: str, kind: KeywordKind | None,
+                            event_at: datetime) -> OptInStep | None:
+        """The double opt-in step this message is, if the provider asks for one (the number's consent is
+        read only for an opt-in or confirm word)."""
+        confirm = provider.inbound.keywords.confirm_opt_in
+        if confirm is None or not provider.marketing_requires_opt_in:
+            return None
+        if kind is not KeywordKind.OPT_IN and not is_confirm_word(text, confirm):
+            return None
+        record = self._consent.get(provider.id, sender) or {}
+        state = ConsentState(record["state"]) if record.get("state") else None
+        confirm_by = datetime.fromisoformat(record["confirm_by"]) if record.get("confirm_by") else None
+        return double_opt_in_step(text, kind, confirm, state, confirm_by, event_at)
+
+    def _double_opt_in(self, provider: ProviderConfig, step: OptInStep, sms: InboundSms, sender: str,
+                       event_at: datetime, event_id: str, now: datetime) -> None:
+        """A request (`opt_in_requested`, the confirmation prompt as reply) or its confirmation
+        (`opted_in` if the request is still the number's state when written, the opt-in reply)."""
+        confirm = provider.inbound.keywords.confirm_opt_in
+        requested = step is OptInStep.REQUEST
+        applied = self._consent.apply(ConsentEvent(
+            provider=provider.id, phone=sender,
+            state=ConsentState.OPT_IN_REQUESTED if requested else ConsentState.OPTED_IN,
+            event_at=event_at, source="sms", keyword=normalise_keyword(sms.text).upper(), text=sms.text,
+            event_id=event_id, provider_event_id=sms.provider_message_id,
+            confirm_by=confirm_deadline(confirm, event_at) if requested else None),
+            now=now, only_if_state=None if requested else ConsentState.OPT_IN_REQUESTED)
+        metrics.add_metric(name="OptInRequests" if requested else "OptIns", unit="Count", value=1)
+        logger.info("double opt-in step received", extra={"provider": provider.id, "step": step.value,
+                                                          "applied": applied.current, "duplicate": applied.duplicate})
+        if applied.duplicate or not applied.current:
+            return
+        if requested:
+            self._reply(provider, KeywordKind.OPT_IN, sender, sms.recipient, event_id, text=confirm.prompt,
+                        label="confirm_opt_in")
+        else:
+            self._reply(provider, KeywordKind.OPT_IN, sender, sms.recipient, event_id)
+
     def _reply(self, provider: ProviderConfig, kind: KeywordKind, sender: str, recipient: str | None,
-               event_id: str) -> None:
-        text = getattr(provider.inbound.replies, kind.value)
+               event_id: str, *, text: str | None = None, label: str | None = None) -> None:
+        text = text or getattr(provider.inbound.replies, kind.value)
         if not text:
             return
         try:
@@ -129,7 +178,8 @@ class InboundService:
                            extra={"provider": provider.id, "keyword": kind.value})
         # The id is derived from the inbound event, so a webhook delivered twice queues one reply
         # (the send path's idempotency drops the second).
-        reply_id = "reply-" + hashlib.sha256(f"{provider.id}#{event_id}#{kind.value}".encode()).hexdigest()[:40]
+        seed = f"{provider.id}#{event_id}#{label or kind.value}"
+        reply_id = "reply-" + hashlib.sha256(seed.encode()).hexdigest()[:40]
         try:
             reply = OutboundMessage(id=reply_id, provider=provider.id, to=to, text=text, sender=reply_from,
                                     type=MessageType.NOTIFICATION)
