@@ -498,6 +498,7 @@ def test_given_a_number_never_seen_when_consent_is_read_then_state_is_null(with_
 @pytest.mark.parametrize(("path", "body", "status"), [
     ("/consent/acme/12", {"state": "opted_out"}, 400),
     ("/consent/acme/+33612345678", {"state": "maybe"}, 422),
+    ("/consent/acme/+33612345678", {"state": "opt_in_requested"}, 422),  # only the number's own keyword asks
     ("/consent/ghost/+33612345678", {"state": "opted_in"}, 404),
 ])
 def test_given_bad_consent_input_when_put_then_4xx(with_acme: Api, path: str, body: dict, status: int) -> None:

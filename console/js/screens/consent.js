@@ -6,7 +6,7 @@ import {
   field, formValues, h, notify, prettyBody, screenHeading, select, showFieldErrors, table, time,
 } from '../ui.js';
 
-const STATE_LABELS = { opted_in: 'Opted in', opted_out: 'Opted out' };
+const STATE_LABELS = { opted_in: 'Opted in', opted_out: 'Opted out', opt_in_requested: 'Waiting for confirmation' };
 
 export async function render(root, params) {
   const providers = await providerIds();
@@ -60,6 +60,10 @@ async function show(container, provider, phone) {
       h('h2', { id: 'state-title' }, h('span', { class: 'mono' }, consent.phone ?? phone), ` with ${consent.provider ?? provider}`),
       h('p', { class: 'state' }, 'State: ',
         h('strong', { class: `badge consent-${state ?? 'none'}` }, state ? STATE_LABELS[state] ?? state : 'No consent recorded')),
+      // Double opt-in: the number asked to opt in; it counts only once it confirms, by this time.
+      state === 'opt_in_requested' && consent.record?.confirm_by
+        ? h('p', { class: 'pending' }, 'Asked to opt in; counts as opted in only if it confirms by ', time(consent.record.confirm_by), '.')
+        : null,
       consent.record ? h('details', {}, h('summary', {}, 'The record as stored'), h('pre', { tabindex: '0' }, prettyBody(consent.record))) : null),
     h('h2', {}, 'History'),
     table({
