@@ -71,7 +71,23 @@ class MemoryMessages:
         if item is None:
             return MessageState()
         return MessageState(exists=True, status=item.get("status"), claimed_until=item.get("claimed_until"),
-                            attempts=item.get("attempts", 0), pinned_provider=item.get("pinned_provider"))
+                            attempts=item.get("attempts", 0), pinned_provider=item.get("pinned_provider"),
+                            waiting=item.get("waiting"), spend_month=item.get("spend_month"))
+
+    def note_wait(self, message_id: str, first, change: StatusChange, key: str) -> bool:
+        with self._lock:
+            state = self._state(message_id)
+            if state.settled or state.busy(time.time()) or state.waiting == key:
+                return False
+            item = self.items.setdefault(message_id, {"id": message_id})
+            item.setdefault("history", [first.change])
+            item.setdefault("status", first.change.status.value)
+            for name, value in first.fields.items():
+                if value is not None:
+                    item.setdefault(name, value)
+            item["history"] = item["history"] + [change]
+            item["waiting"] = key
+            return True
 
     def claim(self, requests: list[ClaimRequest]) -> dict[str, ClaimAnswer]:
         now_s = time.time()
