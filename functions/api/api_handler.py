@@ -153,7 +153,9 @@ def list_providers() -> ProviderList:
 
 
 @app.get("/providers/<provider>/spend", summary="The provider's segments this calendar month (UTC) against its "
-         "spend_limit, and the 80 % and 100 % emails sent", responses=ERRORS)
+         "spend_limit, and the 80 % and 100 % emails sent",
+         responses={200: {"description": "the month's count", "content": {"application/json": {"model": SpendView}}},
+                    **ERRORS})
 def provider_spend(provider: ProviderId) -> SpendView:
     return spend_desk().report(provider)
 
