@@ -3,6 +3,7 @@ through the send function on moto in-process, to a real loopback provider, with 
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -259,3 +260,27 @@ def test_given_no_spend_limit_when_messages_are_sent_then_nothing_is_counted_in_
 
     assert stored("m1")["status"] == "sent"
     assert stack.scan("TrafficTable") == []
+
+
+def test_given_a_message_that_waited_100_hops_when_it_must_wait_again_then_it_goes_back_as_a_new_message_keeping_its_expiry(
+        stack, provider, monkeypatch) -> None:
+    import send_handler
+
+    configure(provider, spend_limit={"segments_per_month": 1, "email": [OPS]})
+    queue = WatchedQueue(stack)
+    send_with(stack, utc_now, queue, monkeypatch)
+    enqueue(stack, "first", "MARKETING")
+    run(stack)
+    enqueue(stack, "patient", "MARKETING")
+    (record,) = stack.receive()
+    record["attributes"]["ApproximateReceiveCount"] = "100"  # SQS would dead-letter it at 200
+    queued_at = datetime.fromtimestamp(int(record["attributes"]["SentTimestamp"]) / 1000, UTC)
+
+    answer = stack.deliver([record], send_handler.lambda_handler)
+
+    assert answer == {"batchItemFailures": []}  # the old message is deleted...
+    time.sleep(2.2)  # the new message's delay: the re-check interval (2 s here)
+    (body,) = stack.queued()  # ...and a new one waits in its place, its default expiry written down
+    assert body["id"] == "patient"
+    assert datetime.fromisoformat(body["expires_at"]) == queued_at + timedelta(days=2)
+    assert stored("patient")["status"] == "queued" and stack.dead_letters() == []

@@ -148,6 +148,7 @@ class MemoryConsent:
 class MemoryQueue:
     def __init__(self) -> None:
         self.delays: dict[str, float] = {}
+        self.requeued: list[tuple[str, float]] = []
         self.dead: list[tuple[str, str]] = []
         self.enqueued: list[Any] = []
         self.lanes: dict[str, Any] = {}
@@ -158,6 +159,9 @@ class MemoryQueue:
 
     def delay(self, record, seconds: float) -> None:
         self.delays[record.receiptHandle] = seconds
+
+    def requeue(self, record, body: str, seconds: float) -> None:
+        self.requeued.append((body, seconds))
 
     def dead_letter(self, body: str, reason: str, *, message_id: str | None = None) -> None:
         self.dead.append((body, reason))

@@ -41,6 +41,9 @@ from smsbridge.services.spend import SpendGuard, limits
 # The longest a waiting message stays away from the send path at once (quiet hours, spend limits),
 # so that a changed configuration reaches it within a quarter of an hour.
 MAX_WAIT_HOP_S = 900.0
+# Receives after which a waiting message goes back as a new SQS message: half the queues'
+# maxReceiveCount (template.yaml, 200), past which SQS would dead-letter it without a reason.
+REQUEUE_AFTER_RECEIVES = 100
 
 @dataclass(frozen=True)
 class RecordResult:
@@ -365,7 +368,24 @@ class SendService:
         new = [hold for hold in holds if hold.job.state.waiting != hold.key]
         list(pool.map(lambda hold: self._note_safely(hold, at), new))
         for hold in holds:
-            results[hold.job.record.messageId] = self._wait(hold.job.record, hold.seconds, hold.reason)
+            if hold.job.record.attributes.ApproximateReceiveCount >= REQUEUE_AFTER_RECEIVES:
+                results[hold.job.record.messageId] = self._requeue(hold)
+            else:
+                results[hold.job.record.messageId] = self._wait(hold.job.record, hold.seconds, hold.reason)
+
+    def _requeue(self, hold: _Hold) -> RecordResult:
+        """A message that has waited many hops goes back as a new SQS message before the queue's
+        redrive policy (maxReceiveCount) would move it to the dead-letter queue, or its retention
+        period end; its expiry is written in the body, since the new message's queued time is later."""
+        body = json.loads(hold.job.record.body)
+        body.setdefault("expires_at", iso_utc(hold.job.expires_at))
+        try:
+            self._queue.requeue(hold.job.record, json.dumps(body), hold.seconds)
+        except Exception:
+            logger.exception("could not requeue a waiting message; it waits as it is",
+                             message_id=hold.job.message.id)
+            return self._wait(hold.job.record, hold.seconds, hold.reason)
+        return SETTLED
 
     def _note_safely(self, hold: _Hold, at: str) -> None:
         change = StatusChange(status=MessageStatus.QUEUED, at=at, reason=hold.reason, provider=hold.job.provider.id)
