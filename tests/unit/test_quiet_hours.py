@@ -90,8 +90,10 @@ def test_given_a_number_spanning_zones_when_asked_then_it_waits_until_the_window
     assert wait.zone == "Europe/Moscow"
 
 
-def test_given_a_mobile_number_without_a_zone_of_its_own_then_its_countrys_zones_are_used() -> None:
-    assert zones_of("+447700900123") == ("Europe/Guernsey", "Europe/Isle_of_Man", "Europe/Jersey", "Europe/London")
+def test_given_a_number_phonenumbers_does_not_hold_valid_then_its_longest_known_prefix_gives_the_zones() -> None:
+    assert zones_of("+447700900123") == ("Europe/Guernsey", "Europe/Isle_of_Man", "Europe/London")  # a test range
+    assert zones_of("+15551234567") == zones_of("+18005551234")  # no area code: every +1 zone
+    assert len(zones_of("+15551234567")) > 40
 
 
 def test_given_a_number_outside_any_country_then_it_is_read_in_utc() -> None:

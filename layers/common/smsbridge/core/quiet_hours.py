@@ -1,9 +1,9 @@
 """Quiet hours (SPEC 3 `quiet_hours`): when a MARKETING message may reach a number, from the number's time zones.
 
-The recipient's zones come from `phonenumbers` (the area code where the numbering plan has one). A
-number whose own zone is unknown (`Etc/Unknown`: a mobile range, a short or unassigned number) takes
-its country's zones; a number with no country (+800, +882 and the other non-geographic codes) is
-read in UTC. A number spanning several zones waits until no zone is inside the window. When the
+The recipient's zones come from `phonenumbers` (the area code where the numbering plan has one; a
+mobile number its country's zones). A number phonenumbers does not hold valid (`Etc/Unknown`: a new
+or a test range) takes the zones of its longest known prefix, down to its country code; a number
+with no country (+800, +882 and the other non-geographic codes) is read in UTC. A number spanning several zones waits until no zone is inside the window. When the
 windows of all its zones together cover the whole day (+1 numbers without an area code span Guam to
 Hawaii), no such moment exists: it then goes at the next moment when the fewest zones are inside.
 """
@@ -49,7 +49,9 @@ def zones_of(number: str) -> tuple[str, ...]:
         return (FALLBACK_ZONE,)
     zones = phone_zones.time_zones_for_number(parsed)
     if not zones or UNKNOWN_ZONE in zones:
-        zones = phone_zones._country_level_time_zones_for_number(parsed) or ()  # noqa: SLF001 - no public twin
+        # Not a valid number in phonenumbers' metadata (a new range, a test range): the zones of its
+        # longest known prefix, down to the country code.
+        zones = phone_zones.time_zones_for_geographical_number(parsed) or ()
     zones = tuple(z for z in zones if z != UNKNOWN_ZONE)
     return zones or (FALLBACK_ZONE,)
 
