@@ -71,6 +71,17 @@ export function trafficSummary(view) {
   ].filter(Boolean).join(', ');
 }
 
+/**
+ * A provider's spend this month (`GET /providers/{provider}/spend`) in words: "8 of 10 segments (80 %) in
+ * 2026-11", then what waits when the limit is reached; "no limit" without one.
+ */
+export function describeSpend(view) {
+  if (!view || view.limit === null || view.limit === undefined) return 'no limit';
+  const kinds = (view.types ?? []).join(' and ') || 'limited';
+  const count = `${view.segments} of ${view.limit} segments (${view.percent ?? 0} %) in ${view.month}`;
+  return view.reached ? `${count}: reached, ${kinds} messages wait` : count;
+}
+
 /** `GET /traffic`, quietly: the screens say themselves when it could not be read. */
 export function readTraffic() {
   return api('GET', '/traffic', undefined, { quiet: true });
@@ -179,7 +190,8 @@ export function trafficPanel() {
 export function providerTrafficPanel(providerId) {
   const facts = h('div', { class: 'traffic-facts' }, h('p', { class: 'loading' }, 'Reading…'));
   const load = async () => {
-    const result = await readTraffic();
+    const [result, spend] = await Promise.all([
+      readTraffic(), api('GET', `/providers/${encodeURIComponent(providerId)}/spend`, undefined, { quiet: true })]);
     if (!result.ok) {
       facts.replaceChildren(h('p', { class: 'problem' }, `Could not read the traffic: ${result.json?.message ?? result.status}`));
       return;
@@ -198,6 +210,7 @@ export function providerTrafficPanel(providerId) {
       ['Granted (last second)', words.granted],
       ['After a 429', words.slowdown || 'no slow-down'],
       ['Failover', words.failover],
+      ['Spend this month', spend.ok ? describeSpend(spend.json) : null],
     ].filter(([, value]) => value !== null);
     facts.replaceChildren(
       h('dl', { class: 'pv-facts' }, shown.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)])),

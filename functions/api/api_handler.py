@@ -35,6 +35,7 @@ from smsbridge.models.api import (
     ProviderSummary,
     Redriven,
     RedriveRequest,
+    SpendView,
     TestSendResult,
     TrafficStats,
     TrafficView,
@@ -54,6 +55,7 @@ from smsbridge.wiring import (
     provider_admin,
     provider_probe,
     routing_admin,
+    spend_desk,
     traffic_board,
     traffic_report,
 )
@@ -147,6 +149,14 @@ def traffic() -> TrafficView:
 @app.get("/providers", summary="List providers (secrets masked)")
 def list_providers() -> ProviderList:
     return ProviderList(providers=provider_admin().list())
+
+
+@app.get("/providers/<provider>/spend", summary="The provider's segments this calendar month (UTC) against its "
+         "spend_limit, and the 80 % and 100 % emails sent",
+         responses={200: {"description": "the month's count", "content": {"application/json": {"model": SpendView}}},
+                    **ERRORS})
+def provider_spend(provider: ProviderId) -> SpendView:
+    return spend_desk().report(provider)
 
 
 @app.get("/providers/summary", summary="Each provider's health: last send, balance, failures in the last hour")

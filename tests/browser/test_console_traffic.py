@@ -120,6 +120,7 @@ def test_given_the_sandbox_in_outage_with_a_failover_when_messages_are_sent_then
     assert re.match(r"(open|half-open)\b", console.definition("Circuit"))
     assert console.definition("Failover") == "backup"
     assert console.definition("Limit") == "unlimited"
+    assert console.definition("Spend this month") == "no limit"  # GET /providers/sandbox/spend
     assert console.overflow_at(NARROW) <= 0, "the provider's page fits 390 px"
     console.screenshot("provider-traffic", max_height=1400)
 

@@ -71,7 +71,23 @@ class MemoryMessages:
         if item is None:
             return MessageState()
         return MessageState(exists=True, status=item.get("status"), claimed_until=item.get("claimed_until"),
-                            attempts=item.get("attempts", 0), pinned_provider=item.get("pinned_provider"))
+                            attempts=item.get("attempts", 0), pinned_provider=item.get("pinned_provider"),
+                            waiting=item.get("waiting"), spend_month=item.get("spend_month"))
+
+    def note_wait(self, message_id: str, first, change: StatusChange, key: str) -> bool:
+        with self._lock:
+            state = self._state(message_id)
+            if state.settled or state.busy(time.time()) or state.waiting == key:
+                return False
+            item = self.items.setdefault(message_id, {"id": message_id})
+            item.setdefault("history", [first.change])
+            item.setdefault("status", first.change.status.value)
+            for name, value in first.fields.items():
+                if value is not None:
+                    item.setdefault(name, value)
+            item["history"] = item["history"] + [change]
+            item["waiting"] = key
+            return True
 
     def claim(self, requests: list[ClaimRequest]) -> dict[str, ClaimAnswer]:
         now_s = time.time()
@@ -132,6 +148,7 @@ class MemoryConsent:
 class MemoryQueue:
     def __init__(self) -> None:
         self.delays: dict[str, float] = {}
+        self.requeued: list[tuple[str, float]] = []
         self.dead: list[tuple[str, str]] = []
         self.enqueued: list[Any] = []
         self.lanes: dict[str, Any] = {}
@@ -143,5 +160,72 @@ class MemoryQueue:
     def delay(self, record, seconds: float) -> None:
         self.delays[record.receiptHandle] = seconds
 
+    def requeue(self, record, body: str, seconds: float) -> None:
+        self.requeued.append((body, seconds))
+
     def dead_letter(self, body: str, reason: str, *, message_id: str | None = None) -> None:
         self.dead.append((body, reason))
+
+
+class MemorySpend:
+    """SpendLedger's methods (adapters/spend.py) over a dict; `calls` counts what would be AWS calls."""
+
+    def __init__(self) -> None:
+        from smsbridge.core.spend import MonthCount
+
+        self._empty = MonthCount
+        self.months: dict[tuple[str, str], dict[str, Any]] = {}
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def _count(self, key, added: bool = False):
+        item = self.months.get(key, {})
+        return self._empty(used=item.get("segments", 0), alerts=frozenset(item.get("alerts", {})),
+                           limit=item.get("limit"), added=added)
+
+    def known(self, provider_id: str, month: str):
+        return None
+
+    def read(self, provider_id: str, month: str):
+        self.calls += 1
+        return self._count((provider_id, month))
+
+    def add(self, provider_id: str, month: str, segments: int, limit: int):
+        with self._lock:
+            self.calls += 1
+            item = self.months.setdefault((provider_id, month), {"segments": 0, "alerts": {}})
+            if item["segments"] + segments > limit:
+                return self._count((provider_id, month))
+            item["segments"] += segments
+            item["limit"] = limit
+            return self._count((provider_id, month), added=True)
+
+    def claim_alert(self, provider_id: str, month: str, level: int, now) -> bool:
+        with self._lock:
+            self.calls += 1
+            alerts = self.months.setdefault((provider_id, month), {"segments": 0, "alerts": {}})["alerts"]
+            if level in alerts:
+                return False
+            alerts[level] = now.isoformat()
+            return True
+
+    def release_alert(self, provider_id: str, month: str, level: int) -> None:
+        with self._lock:
+            self.calls += 1
+            self.months[(provider_id, month)]["alerts"].pop(level, None)
+
+    def alerts_sent_at(self, provider_id: str, month: str) -> dict[int, str]:
+        return dict(self.months.get((provider_id, month), {}).get("alerts", {}))
+
+
+class MemoryMailer:
+    def __init__(self, *, failing: int = 0) -> None:
+        self.sent: list[tuple[list[str], str, str]] = []
+        self.failing = failing  # the next `failing` sends raise, as SES refusing would
+
+    def send(self, recipients: list[str], subject: str, text: str) -> str:
+        if self.failing:
+            self.failing -= 1
+            raise RuntimeError("SES refused the email")
+        self.sent.append((list(recipients), subject, text))
+        return f"email-{len(self.sent)}"

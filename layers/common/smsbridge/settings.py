@@ -35,6 +35,9 @@ class Settings(BaseModel):
     circuit_failures: int = Field(default=3, ge=1, le=100, alias="CIRCUIT_FAILURES")
     circuit_cooldown_s: float | None = Field(default=None, gt=0, le=3600, alias="CIRCUIT_COOLDOWN_S")
     traffic_cache_s: float | None = Field(default=None, ge=0, le=60, alias="TRAFFIC_CACHE_S")
+    # How often a message past its provider's spend limit is looked at again (a raised limit releases
+    # it): 900 s deployed (one SQS hop), 2 s locally unless set.
+    spend_recheck_s: float | None = Field(default=None, gt=0, le=900, alias="SPEND_RECHECK_S")
     # The local runtime only: provider URLs may then be plain http on loopback.
     local_runtime: bool = Field(default=False, alias="SMSBRIDGE_LOCAL")
     # How long the send path keeps providers and routing rules: 30 s deployed, 2 s locally unless set.

@@ -107,13 +107,33 @@ def traffic_board():
 
 
 @lru_cache(maxsize=1)
+def spend_ledger():
+    from smsbridge.adapters.spend import SpendLedger
+
+    return SpendLedger(get_settings().traffic_table)
+
+
+@lru_cache(maxsize=1)
 def send_service():
+    from smsbridge.adapters.email import AlertMailer
     from smsbridge.services.send import SendService
+    from smsbridge.services.spend import SpendGuard
 
     settings = get_settings()
+    recheck_s = settings.spend_recheck_s
+    if recheck_s is None:
+        recheck_s = 2.0 if settings.local_runtime else 900.0
     return SendService(providers=provider_store(), messages=message_store(), consent=consent_ledger(),
                        queue=outbound_queue(), traffic=traffic(), concurrency=settings.send_concurrency,
-                       routing=routing_store())
+                       routing=routing_store(), spend=SpendGuard(spend_ledger(), AlertMailer(settings.alert_sender)),
+                       spend_recheck_s=recheck_s)
+
+
+@lru_cache(maxsize=1)
+def spend_desk():
+    from smsbridge.services.spend import SpendDesk
+
+    return SpendDesk(providers=admin_providers(), counter=spend_ledger())
 
 
 @lru_cache(maxsize=1)

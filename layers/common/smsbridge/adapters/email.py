@@ -9,7 +9,14 @@ class AlertMailer:
 
     def __init__(self, sender: str, *, ses=None):
         self._sender = sender
-        self._ses = ses or boto3.client("ses")
+        self._ses_client = ses
+
+    @property
+    def _ses(self):
+        # Made at the first email: the send function holds a mailer for spend alerts it rarely sends.
+        if self._ses_client is None:
+            self._ses_client = boto3.client("ses")
+        return self._ses_client
 
     def send(self, recipients: list[str], subject: str, text: str) -> str:
         """Send one email to `recipients`; returns SES's message id. SES errors pass through."""

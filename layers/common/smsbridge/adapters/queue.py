@@ -9,8 +9,9 @@ import boto3
 from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.queue import QueuedRecord
 
-# SQS caps a message's invisibility at 12 hours.
+# SQS caps a message's invisibility at 12 hours, and a new message's delay at 15 minutes.
 MAX_VISIBILITY_S = 12 * 3600
+MAX_DELAY_S = 900
 # SQS's largest message, body and attributes together. template.yaml keeps the outbound queue's
 # MaximumMessageSize ATTRIBUTES_BUDGET_BYTES under it, so any body it delivered fits in the
 # dead-letter queue with its reason.
@@ -43,6 +44,13 @@ class OutboundQueue:
         timeout = max(0, min(int(seconds + 0.999), MAX_VISIBILITY_S))
         self._sqs.change_message_visibility(QueueUrl=self.url_of(record.eventSourceARN), ReceiptHandle=record.receiptHandle,
                                             VisibilityTimeout=timeout)
+
+    def requeue(self, record: QueuedRecord, body: str, seconds: float) -> None:
+        """Put `body` back on the record's queue as a new message, visible in `seconds` (at most 900,
+        SQS's delay): a fresh receive count and retention period for a message that waits long. The
+        caller then deletes the record (it reports it done)."""
+        self._sqs.send_message(QueueUrl=self.url_of(record.eventSourceARN), MessageBody=body,
+                               DelaySeconds=max(0, min(int(seconds + 0.999), MAX_DELAY_S)))
 
     def url_of(self, queue_arn: str) -> str:
         """The URL of the queue a record came from (its name is the ARN's last part); the outbound queue's by default."""

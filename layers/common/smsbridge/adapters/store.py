@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 from smsbridge.adapters.time_index import Page, TimeIndex
 from smsbridge.core import time_index
 from smsbridge.core.secrets import join_secrets, provider_secrets, split_secrets
-from smsbridge.models.claim import PINNED_PROVIDER, ClaimAnswer, ClaimRequest, FinalRecord, MessageState
+from smsbridge.models.claim import (PINNED_PROVIDER, SPEND_MONTH, WAITING, ClaimAnswer, ClaimRequest, FinalRecord,
+                                   FirstRecord, MessageState)
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.status import MessageStatus, StatusChange
 from smsbridge.observability import logger, remember_secrets
@@ -185,10 +186,11 @@ class MessageStore:
         for start in range(0, len(wanted), _BATCH_GET_MAX):
             request = {self._table.name: {"Keys": [{"id": i} for i in wanted[start:start + _BATCH_GET_MAX]],
                                           "ConsistentRead": True,
-                                          "ProjectionExpression": "#i, #s, #cu, #a, #p",
+                                          "ProjectionExpression": "#i, #s, #cu, #a, #p, #w, #sm",
                                           "ExpressionAttributeNames": {"#i": "id", "#s": "status",
                                                                        "#cu": "claimed_until", "#a": "attempts",
-                                                                       "#p": PINNED_PROVIDER}}}
+                                                                       "#p": PINNED_PROVIDER, "#w": WAITING,
+                                                                       "#sm": SPEND_MONTH}}}
             for _ in range(_UNPROCESSED_ROUNDS):
                 answer = self._client.batch_get_item(RequestItems=request)
                 for item in answer.get("Responses", {}).get(self._table.name, []):
@@ -287,6 +289,38 @@ class MessageStore:
                            "UpdateExpression": expression, "ConditionExpression": condition,
                            "ExpressionAttributeNames": names, "ExpressionAttributeValues": _dynamo(values),
                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+
+    def note_wait(self, message_id: str, first: FirstRecord, change: StatusChange, key: str) -> bool:
+        """Say in a `queued` message's history why it waits (`change`), once per wait: `key` names
+        the wait, and a message already waiting for it is left as it is. The status stays `queued`;
+        the message's first record is written too where nobody wrote it yet. Returns whether it wrote."""
+        at = first.change.at
+        names = {"#s": "status", "#h": "history", "#c": "created_at", "#u": "updated_at", "#t": "ttl",
+                 "#sp": SEARCH_PARTITION, "#sk": SEARCH_SORT, "#w": WAITING, "#cu": "claimed_until"}
+        values: dict[str, Any] = {
+            ":queued": MessageStatus.QUEUED.value, ":at": at, ":key": key, ":now": time.time(),
+            ":first": [first.change.model_dump(mode="json", exclude_none=True)],
+            ":change": [change.model_dump(mode="json", exclude_none=True)], ":ttl": self._ttl(at),
+            ":sp": time_index.partition_key(message_id, at), ":sk": time_index.sort_key(message_id, at)}
+        sets = ["#h = list_append(if_not_exists(#h, :first), :change)", "#s = if_not_exists(#s, :queued)",
+                "#c = if_not_exists(#c, :at)", "#u = if_not_exists(#u, :at)", "#t = if_not_exists(#t, :ttl)",
+                "#sp = if_not_exists(#sp, :sp)", "#sk = if_not_exists(#sk, :sk)", "#w = :key"]
+        for i, (name, value) in enumerate(first.fields.items()):
+            if value is not None:
+                names[f"#f{i}"], values[f":f{i}"] = name, value
+                sets.append(f"#f{i} = if_not_exists(#f{i}, :f{i})")
+        try:
+            self._client.update_item(
+                TableName=self._table.name, Key={"id": message_id}, UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="(attribute_not_exists(#s) OR #s = :queued) AND "
+                                    "(attribute_not_exists(#w) OR #w <> :key) AND "
+                                    "(attribute_not_exists(#cu) OR #cu < :now)",
+                ExpressionAttributeNames=names, ExpressionAttributeValues=_dynamo(values))
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False  # said already, settled, or being sent elsewhere
 
     def settle(self, finals: list[FinalRecord]) -> None:
         """Write each final record and release its claim: all in one transaction (up to 100), or,
@@ -437,7 +471,8 @@ def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
 def _state_of(item: dict[str, Any]) -> MessageState:
     until = item.get("claimed_until")
     return MessageState(exists=True, status=item.get("status"), claimed_until=float(until) if until is not None else None,
-                        attempts=int(item.get("attempts", 0)), pinned_provider=item.get(PINNED_PROVIDER))
+                        attempts=int(item.get("attempts", 0)), pinned_provider=item.get(PINNED_PROVIDER),
+                        waiting=item.get(WAITING), spend_month=item.get(SPEND_MONTH))
 
 
 def _cancellation_reasons(error: ClientError) -> list[dict[str, Any]] | None:

@@ -286,3 +286,19 @@ class ProviderTrafficView(BaseModel):
 class TrafficView(BaseModel):
     at: str
     providers: list[ProviderTrafficView]
+
+
+class SpendView(BaseModel):
+    """A provider's spend this calendar month (UTC) against its `spend_limit` (`GET /providers/{provider}/spend`)."""
+
+    provider: str
+    month: str = Field(description="YYYY-MM, UTC")
+    segments: int = Field(description="segments counted this month (messages of the limited types, once each)")
+    limit: int | None = Field(default=None, description="`spend_limit.segments_per_month`; null: no limit, "
+                                                        "nothing counted")
+    types: list[str] = Field(default_factory=list, description="the message types that count and wait")
+    percent: float | None = Field(default=None, description="segments as a percentage of the limit")
+    reached: bool = Field(description="true: messages of the limited types wait until the next month or a "
+                                      "higher limit")
+    alerts_sent: dict[int, str] = Field(default_factory=dict, description="when the 80 % and 100 % emails went, "
+                                                                          "by level")

@@ -15,6 +15,9 @@ from smsbridge.models.status import MessageStatus, StatusChange
 
 # The message's attribute naming the provider an uncertain attempt may have reached (`MessageState.pinned_provider`).
 PINNED_PROVIDER = "pinned_provider"
+# The message's attributes naming the wait its history told of, and the month its segments counted in.
+WAITING = "waiting"
+SPEND_MONTH = "spend_month"
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,10 @@ class MessageState:
     # The provider an earlier attempt may have reached (a timeout after the request went out): every
     # later attempt goes to it alone, so that the message never reaches a second provider (SPEC 3 failover).
     pinned_provider: str | None = None
+    # Why it waits on its queue, once that was written in its history (quiet hours, spend limit):
+    # the next hop of the same wait writes nothing.
+    waiting: str | None = None
+    spend_month: str | None = None  # the month its segments were counted in (spend limits), once
 
     @property
     def settled(self) -> bool:

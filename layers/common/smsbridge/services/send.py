@@ -7,7 +7,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,9 +18,11 @@ from smsbridge.adapters.store import ProviderNotFound, provider_ref
 from smsbridge.core.classify import Outcome
 from smsbridge.core.consent import consent_block_reason
 from smsbridge.core.encoding import encoding_of
+from smsbridge.core.quiet_hours import quiet_until
+from smsbridge.core.spend import month_of, spend_wait_s
 from smsbridge.core.render import RenderError, render_request
 from smsbridge.core.smart_encoding import text_to_send, with_substitutions
-from smsbridge.models.claim import PINNED_PROVIDER, ClaimRequest, FinalRecord, FirstRecord, MessageState
+from smsbridge.models.claim import PINNED_PROVIDER, SPEND_MONTH, ClaimRequest, FinalRecord, FirstRecord, MessageState
 from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
@@ -32,9 +34,17 @@ from smsbridge.services.dispatch import Dispatcher
 from smsbridge.services.traffic import Delivery, Traffic
 from smsbridge.services.ports import ConsentReader, ProviderCaller, ProviderSource, Queue, RoutingSource, SendLog
 from smsbridge.services.routing import routed
+from smsbridge.services.spend import SpendGuard, limits
 
 
 
+
+# The longest a waiting message stays away from the send path at once (quiet hours, spend limits),
+# so that a changed configuration reaches it within a quarter of an hour.
+MAX_WAIT_HOP_S = 900.0
+# Receives after which a waiting message goes back as a new SQS message: half the queues'
+# maxReceiveCount (template.yaml, 200), past which SQS would dead-letter it without a reason.
+REQUEUE_AFTER_RECEIVES = 100
 
 @dataclass(frozen=True)
 class RecordResult:
@@ -77,6 +87,16 @@ class _Job:
     state: MessageState = MessageState()  # as the claim found it
 
 
+@dataclass(frozen=True)
+class _Hold:
+    """A message that waits on its queue for `seconds`; `reason` goes in its history once per `key`."""
+
+    job: _Job
+    seconds: float
+    reason: str
+    key: str
+
+
 @dataclass
 class _Request:
     """One provider request: one message, or several when the provider batches."""
@@ -95,9 +115,12 @@ class SendService:
                  queue: Queue, client: ProviderCaller | None = None,
                  traffic: Traffic | None = None, clock: Callable[[], datetime] = utc_now,
                  concurrency: int = 10, backoff: Backoff = Backoff(), busy_retry_s: float = 30.0,
-                 routing: RoutingSource | None = None):
+                 routing: RoutingSource | None = None, spend: SpendGuard | None = None,
+                 spend_recheck_s: float = MAX_WAIT_HOP_S):
         """`traffic` calls the providers; given `client` instead, Traffic over a Dispatcher over it is made.
-        Without `routing`, every message without a provider goes to the default provider."""
+        Without `routing`, every message without a provider goes to the default provider. Without
+        `spend`, spend limits are not applied; past one, a message is looked at again every
+        `spend_recheck_s` (a raised limit releases it)."""
         self._providers = providers
         self._routing = routing
         self._messages = messages
@@ -108,6 +131,8 @@ class SendService:
         self._concurrency = concurrency
         self._backoff = backoff
         self._busy_retry_s = busy_retry_s
+        self._spend = spend
+        self._spend_recheck_s = spend_recheck_s
 
     def send_batch(self, records: Iterable[QueuedRecord], remaining_ms: int = 30_000) -> dict[str, RecordResult]:
         """Send what can be sent; returns each record's result by SQS message id."""
@@ -193,6 +218,7 @@ class SendService:
         now_s = now.timestamp()
         settle_now: list[tuple[_Job, StatusChange]] = []
         to_send: list[_Job] = []
+        holds: list[_Hold] = []
         for job in jobs:
             job.state = states.get(job.message.id, MessageState())
             if job.state.pinned_provider and job.state.pinned_provider != job.provider.id:
@@ -211,9 +237,13 @@ class SendService:
             elif block := consent_block_reason(job.type, consent.get((job.provider.id, job.message.to)),
                                                job.provider.marketing_requires_opt_in):
                 settle_now.append((job, StatusChange(status=MessageStatus.BLOCKED, at=iso_utc(now), reason=block)))
+            elif (quiet := self._quiet(job, now)) is not None:
+                holds.append(quiet)
             else:
                 to_send.append(job)
         granted = self._reserve(to_send, results)
+        granted = self._within_spend(granted, now, holds, results)
+        self._hold_all(holds, results, pool)
 
         token = uuid.uuid4().hex
         until = now_s + remaining_ms / 1000
@@ -283,6 +313,92 @@ class SendService:
                     job.record, reservation.retry_in_s,
                     f"provider {provider_id} is at its throughput; next try in {reservation.retry_in_s:.0f} s")
         return granted
+
+    # ------------------------------------------------------------ waits: quiet hours, spend limits
+
+    def _quiet(self, job: _Job, now: datetime) -> _Hold | None:
+        """A MARKETING message inside its recipient's quiet hours waits for their end (never past its expiry)."""
+        window = job.provider.quiet_hours
+        if window is None or job.type is not MessageType.MARKETING:
+            return None
+        wait = quiet_until(job.message.to, window, now)
+        if wait is None:
+            return None
+        seconds = min((wait.until - now).total_seconds(), MAX_WAIT_HOP_S)
+        return _Hold(job, self._until_expiry(job, now, seconds), wait.describe(), f"quiet:{iso_utc(wait.until)}")
+
+    def _within_spend(self, jobs: list[_Job], now: datetime, holds: list[_Hold],
+                      results: dict[str, RecordResult]) -> list[_Job]:
+        """The messages the providers' spend limits let go now (their segments counted, once each);
+        the others wait. No call for a provider without a limit."""
+        if self._spend is None:
+            return jobs
+        counted: dict[str, list[_Job]] = {}
+        going: list[_Job] = []
+        for job in jobs:
+            if limits(job.provider, job.type) and job.state.spend_month is None:
+                counted.setdefault(job.provider.id, []).append(job)
+            else:
+                going.append(job)
+        month = month_of(now)
+        for group in counted.values():
+            provider = group[0].provider
+            try:
+                fit = self._spend.reserve(provider, [job.first.fields.get("segments") or 1 for job in group], now)
+            except Exception:
+                logger.exception("could not count a batch's segments; SQS will redeliver them", provider=provider.id)
+                results.update({job.record.messageId: UNSETTLED for job in group})
+                continue
+            for job in group[:fit]:
+                job.first = replace(job.first, fields={**job.first.fields, SPEND_MONTH: month})  # written by the claim
+                going.append(job)
+            seconds = spend_wait_s(now, self._spend_recheck_s)
+            reason = (f"spend limit of provider {provider.id} reached for {month} "
+                      f"({provider.spend_limit.segments_per_month} segments): waiting for the next month or a "
+                      f"higher limit")
+            holds.extend(_Hold(job, self._until_expiry(job, now, seconds), reason, f"spend:{month}")
+                         for job in group[fit:])
+        return going
+
+    def _hold_all(self, holds: list[_Hold], results: dict[str, RecordResult], pool: ThreadPoolExecutor) -> None:
+        """Each waiting message back on its queue; its history says why once, when it starts waiting
+        (not at every hop: one write per message and wait, not one per quarter of an hour)."""
+        if not holds:
+            return
+        at = iso_utc(self._clock())
+        new = [hold for hold in holds if hold.job.state.waiting != hold.key]
+        list(pool.map(lambda hold: self._note_safely(hold, at), new))
+        for hold in holds:
+            if hold.job.record.attributes.ApproximateReceiveCount >= REQUEUE_AFTER_RECEIVES:
+                results[hold.job.record.messageId] = self._requeue(hold)
+            else:
+                results[hold.job.record.messageId] = self._wait(hold.job.record, hold.seconds, hold.reason)
+
+    def _requeue(self, hold: _Hold) -> RecordResult:
+        """A message that has waited many hops goes back as a new SQS message before the queue's
+        redrive policy (maxReceiveCount) would move it to the dead-letter queue, or its retention
+        period end; its expiry is written in the body, since the new message's queued time is later."""
+        body = json.loads(hold.job.record.body)
+        body.setdefault("expires_at", iso_utc(hold.job.expires_at))
+        try:
+            self._queue.requeue(hold.job.record, json.dumps(body), hold.seconds)
+        except Exception:
+            logger.exception("could not requeue a waiting message; it waits as it is",
+                             message_id=hold.job.message.id)
+            return self._wait(hold.job.record, hold.seconds, hold.reason)
+        return SETTLED
+
+    def _note_safely(self, hold: _Hold, at: str) -> None:
+        change = StatusChange(status=MessageStatus.QUEUED, at=at, reason=hold.reason, provider=hold.job.provider.id)
+        try:
+            self._messages.note_wait(hold.job.message.id, hold.job.first, change, hold.key)
+        except Exception:  # the wait holds all the same; its next hop writes the reason
+            logger.exception("could not record why a message waits", message_id=hold.job.message.id)
+
+    @staticmethod
+    def _until_expiry(job: _Job, now: datetime, seconds: float) -> float:
+        """A wait never runs past the message's expiry: it comes back just after it, to be marked expired."""
+        return max(1.0, min(seconds, (job.expires_at - now).total_seconds() + 1))
 
     # ------------------------------------------------------------ sending
 

@@ -1,0 +1,150 @@
+"""Quiet hours' pure rule (core/quiet_hours.py): the recipient's zones, windows over midnight or not, DST days, several zones."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smsbridge.core.quiet_hours import quiet_until, wait_for_zones, zones_of
+from smsbridge.models.provider import QuietHours
+
+PARIS_MOBILE = "+33612345678"
+NEW_YORK = "+12125551234"
+NIGHT = QuietHours(start="21:00", end="08:00")
+LUNCH = QuietHours(start="12:00", end="14:00")
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS).astimezone(UTC)
+
+
+def test_given_a_paris_number_at_23h_local_when_asked_then_it_waits_until_8h_local() -> None:
+    wait = quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 11, 20, 23, 0))
+
+    assert wait is not None
+    assert wait.until == paris(2026, 11, 21, 8, 0)
+    assert wait.zone == "Europe/Paris"
+    assert wait.describe() == "quiet hours in Europe/Paris until 08:00 local (2026-11-21 07:00 UTC)"
+
+
+def test_given_a_paris_number_after_midnight_when_asked_then_it_waits_until_8h_the_same_morning() -> None:
+    wait = quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 11, 21, 3, 30))
+
+    assert wait is not None and wait.until == paris(2026, 11, 21, 8, 0)
+
+
+def test_given_the_window_edges_when_asked_then_start_is_inside_and_end_is_outside() -> None:
+    assert quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 11, 20, 21, 0)) is not None
+    assert quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 11, 20, 20, 59)) is None
+    assert quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 11, 21, 8, 0)) is None
+
+
+def test_given_a_window_within_the_day_when_asked_then_only_that_window_waits() -> None:
+    assert quiet_until(PARIS_MOBILE, LUNCH, paris(2026, 11, 20, 11, 59)) is None
+    wait = quiet_until(PARIS_MOBILE, LUNCH, paris(2026, 11, 20, 12, 30))
+    assert wait is not None and wait.until == paris(2026, 11, 20, 14, 0)
+    assert quiet_until(PARIS_MOBILE, LUNCH, paris(2026, 11, 20, 23, 0)) is None
+
+
+def test_given_the_night_the_clocks_go_forward_when_the_window_ends_in_the_gap_then_it_ends_at_the_jump() -> None:
+    # 2026-03-29 in Paris: 02:00 CET becomes 03:00 CEST (01:00 UTC); 02:30 never shows.
+    window = QuietHours(start="22:00", end="02:30")
+    wait = quiet_until(PARIS_MOBILE, window, paris(2026, 3, 28, 23, 0))
+
+    assert wait is not None
+    assert wait.until == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+
+
+def test_given_the_night_the_clocks_go_back_when_asked_then_the_window_ends_at_8h_summer_or_winter_alike() -> None:
+    # 2026-10-25 in Paris: 03:00 CEST becomes 02:00 CET. The night is an hour longer, the window too.
+    wait = quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 10, 24, 22, 0))
+
+    assert wait is not None
+    assert wait.until == datetime(2026, 10, 25, 7, 0, tzinfo=UTC)  # 08:00 CET
+    assert wait.local_until.hour == 8
+
+
+def test_given_a_new_york_number_when_it_is_night_in_new_york_then_paris_daytime_does_not_matter() -> None:
+    now = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 04:00 in Paris, 22:00 in New York
+
+    wait = quiet_until(NEW_YORK, NIGHT, now)
+
+    assert zones_of(NEW_YORK) == ("America/New_York",)
+    assert wait is not None and wait.zone == "America/New_York"
+    assert wait.until == datetime(2026, 11, 20, 13, 0, tzinfo=UTC)  # 08:00 EST
+
+
+def test_given_a_number_spanning_zones_when_asked_then_it_waits_until_the_window_ended_in_every_zone() -> None:
+    zones = ("Europe/Moscow", "Asia/Vladivostok")  # UTC+3 and UTC+10
+    now = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)  # 23:00 Moscow, 06:00 Vladivostok
+
+    wait = wait_for_zones(zones, LUNCH, now)
+    assert wait is None  # neither at lunch
+    wait = wait_for_zones(zones, NIGHT, now)
+
+    assert wait is not None
+    assert wait.until == datetime(2026, 11, 21, 5, 0, tzinfo=UTC)  # 08:00 Moscow (15:00 Vladivostok)
+    assert wait.zone == "Europe/Moscow"
+
+
+def test_given_a_number_phonenumbers_does_not_hold_valid_then_its_longest_known_prefix_gives_the_zones() -> None:
+    assert zones_of("+447700900123") == ("Europe/Guernsey", "Europe/Isle_of_Man", "Europe/London")  # a test range
+    assert zones_of("+15551234567") == zones_of("+18005551234")  # no area code: every +1 zone
+    assert len(zones_of("+15551234567")) > 40
+
+
+def test_given_a_number_outside_any_country_then_it_is_read_in_utc() -> None:
+    assert zones_of("+80012345678") == ("UTC",)
+    wait = quiet_until("+80012345678", NIGHT, datetime(2026, 11, 20, 22, 0, tzinfo=UTC))
+    assert wait is not None and wait.until == datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
+def test_given_zones_whose_windows_cover_the_whole_day_then_it_goes_when_the_fewest_are_inside_and_then_stays_free() -> None:
+    zones = ("Pacific/Guam", "America/New_York", "Pacific/Honolulu")  # UTC+10, UTC-5, UTC-10
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # 22:00 Guam, 07:00 New York, 02:00 Honolulu
+
+    wait = wait_for_zones(zones, NIGHT, now)
+
+    assert wait is not None and wait.until > now
+    assert wait_for_zones(zones, NIGHT, wait.until) is None  # not sent round and round for ever
+
+
+clock = st.tuples(st.integers(0, 23), st.integers(0, 59)).map(lambda hm: f"{hm[0]:02d}:{hm[1]:02d}")
+windows = st.tuples(clock, clock).filter(lambda w: w[0] != w[1]).map(lambda w: QuietHours(start=w[0], end=w[1]))
+moments = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31),
+                       timezones=st.just(UTC))
+zone_names = st.sampled_from(["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata",
+                              "America/St_Johns", "Pacific/Chatham", "UTC", "America/Sao_Paulo"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(window=windows, now=moments, zone=zone_names)
+def test_property_the_wait_ends_outside_the_window_after_now_and_within_a_day(window, now, zone) -> None:
+    wait = wait_for_zones((zone,), window, now)
+    if wait is None:
+        return
+    assert now < wait.until <= now + timedelta(hours=25)  # 24 h plus a clock set back
+    assert wait_for_zones((zone,), window, wait.until) is None
+    # and the minute before it ends is still quiet: it waits no longer than the window
+    assert wait_for_zones((zone,), window, max(now, wait.until - timedelta(minutes=1))) is not None
+
+
+def _inside_any(zones, window, moment) -> bool:
+    return any(wait_for_zones((zone,), window, moment) is not None for zone in zones)
+
+
+@settings(max_examples=200, deadline=None)
+@given(window=windows, now=moments, zones=st.lists(zone_names, min_size=2, max_size=4, unique=True))
+def test_property_several_zones_go_at_the_first_moment_no_zone_is_quiet(window, now, zones) -> None:
+    zones = tuple(zones)
+    wait = wait_for_zones(zones, window, now)
+    if not _inside_any(zones, window, now):
+        assert wait is None
+        return
+    if wait is None or _inside_any(zones, window, wait.until):
+        return  # the windows cover the whole day together: the fewest-zones rule (tested above)
+    assert now < wait.until <= now + timedelta(hours=49)
+    assert _inside_any(zones, window, max(now, wait.until - timedelta(seconds=1)))
