@@ -65,7 +65,7 @@ class StatusEventPublisher:
             for index, reason in self._callbacks.put(jobs).items():
                 failed.setdefault(job_of[index], reason)
         for detail in details:
-            logger.info("status event", message_id=detail["id"], previous_status=detail["previous_status"],
+            logger.debug("status event", message_id=detail["id"], previous_status=detail["previous_status"],
                         status=detail["status"])
         if failed:
             logger.warning("status events not all published; the stream gives their records again",
