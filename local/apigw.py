@@ -267,12 +267,14 @@ class LocalApiGateway:
     the template's routes."""
 
     def __init__(self, host: FunctionHost, *, run_scheduled: Callable[[str, Any], Any] | None = None,
-                 emails: Callable[[], list[dict[str, Any]]] | None = None, info: Callable[[], dict[str, Any]] | None = None):
+                 emails: Callable[[], list[dict[str, Any]]] | None = None, info: Callable[[], dict[str, Any]] | None = None,
+                 events: Callable[..., list[dict[str, Any]]] | None = None):
         self.host = host
         self.routes = routes_of(host.functions.values())
         self._run_scheduled = run_scheduled
         self._emails = emails
         self._info = info
+        self._events = events
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -330,10 +332,14 @@ class LocalApiGateway:
             return self._run(request, parts[1])
         if request.method == "GET" and parts == ["emails"] and self._emails is not None:
             return json_response(200, self._emails())
+        if request.method == "GET" and parts == ["events"] and self._events is not None:
+            # Newest last; `detail-type` and `id` (the message's) narrow the list.
+            return json_response(200, self._events(request.args.get("detail-type"), request.args.get("id")))
         if request.method == "GET" and parts == [] and self._info is not None:
             return json_response(200, self._info())
         return json_response(404, {"message": f"Not Found: no local route {request.method} {request.path}",
-                                   "routes": ["POST /_local/run/{function}", "GET /_local/emails", "GET /_local"]})
+                                   "routes": ["POST /_local/run/{function}", "GET /_local/emails",
+                                              "GET /_local/events", "GET /_local"]})
 
     def _run(self, request: Request, name: str) -> Response:
         function = self.host.get(name)

@@ -361,6 +361,9 @@ class MotoServer:
         _expression_trees_walked_faster()
         _clause_lookups_remembered()
         _condition_expressions_lexed_once()
+        from local.streams import keep_streams_consistent
+
+        keep_streams_consistent()  # after the patches above: it cuts back what a cancelled transaction wrote
         app = AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
         self._server = LoopbackServer(app, port, name="AWS stand-in (moto)", request_handler=QuietMotoRequestHandler,
                                       env_var="SMSBRIDGE_AWS_PORT")

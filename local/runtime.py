@@ -26,6 +26,8 @@ from local.aws import DUMMY_CREDENTIALS, EndpointSession, MotoProcess, sent_emai
 from local.functions import FunctionHost, apply_environment, environment_of, restore_environment
 from local.http import LoopbackServer, PortInUse
 from local.poller import SqsEventSourceMapping, mappings_for
+from local.event_log import EventLog
+from local.streams import DynamoDbStreamMapping, stream_mappings_for
 from local.sandbox.server import SandboxProvider
 from local.scheduler import Scheduler
 from local.template import (
@@ -147,6 +149,8 @@ class LocalRuntime:
         self.sandbox: SandboxProvider | None = None
         self.scheduler: Scheduler | None = None
         self.pollers: list[SqsEventSourceMapping] = []
+        self.streams: list[DynamoDbStreamMapping] = []
+        self.event_log: EventLog | None = None
         self.providers: list[str] = []
         self.started_in_s: float | None = None
         self._moto: MotoProcess | None = None
@@ -249,8 +253,10 @@ class LocalRuntime:
         self.host.add_import_paths()
 
         self.scheduler = Scheduler(self.host)
+        self.event_log = EventLog(session).start()
         gateway = LocalApiGateway(self.host, run_scheduled=self.scheduler.run_now,
-                                  emails=lambda: sent_emails(self.aws_url), info=self.addresses)
+                                  emails=lambda: sent_emails(self.aws_url), info=self.addresses,
+                                  events=self.event_log.events)
         self._api = LoopbackServer(gateway, settings.api_port, name="API", env_var="SMSBRIDGE_API_PORT")
         self.sandbox = SandboxProvider(bridge_url=self._api.url)
         self.sandbox.serve(settings.sandbox_port)
@@ -264,6 +270,7 @@ class LocalRuntime:
             sqs = session.client("sqs")
             by_arn = {self.template.arn(lid): url for lid, url in self.resources.queues.items()}
             self.pollers = [m.start() for m in mappings_for(self.host, sqs, by_arn)]
+            self.streams = [m.start() for m in stream_mappings_for(self.host, session, by_arn)]
         if settings.schedules:
             self.scheduler.start()
 
@@ -296,6 +303,10 @@ class LocalRuntime:
         self._stopped.set()
         for poller in self.pollers:
             poller.stop()
+        for stream in self.streams:
+            stream.stop()
+        if self.event_log is not None:
+            self.event_log.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
         if self._api is not None:
@@ -321,6 +332,7 @@ class LocalRuntime:
         return {
             "console_url": self.api_url + "/console/",
             "api_url": self.api_url,
+            "events_url": self.api_url + "/_local/events",
             "sandbox_url": self.sandbox_url,
             "aws_url": self.aws_url,
             "region": REGION,
@@ -354,6 +366,7 @@ class LocalRuntime:
         for lid, url in addresses["dead_letter_queues"].items():
             line(f"DLQ {lid}", url)
         line("Emails sent (SES)", addresses["api_url"] + "/_local/emails")
+        line("Events (EventBridge)", addresses["api_url"] + "/_local/events")
         api_routes = {r for f in addresses["functions"].values() for r in f["routes"]}
         if "GET /swagger" in api_routes:
             line("API docs", addresses["api_url"] + "/swagger")

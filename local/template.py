@@ -122,7 +122,27 @@ class ScheduleTrigger:
     kind: str = "Schedule"
 
 
-Trigger = SqsTrigger | ApiTrigger | ScheduleTrigger
+@dataclass(frozen=True)
+class DynamoDbTrigger:
+    """A DynamoDB stream event source mapping (SAM `Type: DynamoDB`), run locally by `local/streams.py`."""
+
+    name: str
+    stream_arn: str  # as the template resolves it; the table's name is read from it
+    batch_size: int = 100
+    batching_window_s: float = 0.0
+    starting_position: str = "TRIM_HORIZON"
+    report_batch_item_failures: bool = False
+    bisect_on_error: bool = False
+    maximum_retry_attempts: int = -1  # -1: until the record expires, as Lambda
+    on_failure_arn: str | None = None
+    enabled: bool = True
+
+    @property
+    def table_name(self) -> str:
+        return self.stream_arn.split(":table/", 1)[-1].split("/stream/", 1)[0]
+
+
+Trigger = SqsTrigger | ApiTrigger | ScheduleTrigger | DynamoDbTrigger
 
 
 @dataclass(frozen=True)
@@ -504,6 +524,16 @@ class Template:
                 maximum_concurrency=_maximum_concurrency(function_id, name, props.get("ScalingConfig")))
         if kind in ("Api", "HttpApi"):
             return self._api_trigger(name, kind, event, props)
+        if kind == "DynamoDB":
+            on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+            return DynamoDbTrigger(
+                name=name, stream_arn=str(props["Stream"]), batch_size=int(props.get("BatchSize", 100)),
+                batching_window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
+                report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                bisect_on_error=_truthy(props.get("BisectBatchOnFunctionError", False)),
+                maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+                on_failure_arn=on_failure, enabled=_truthy(props.get("Enabled", True)))
         if kind in ("Schedule", "ScheduleV2"):
             expression = props.get("Schedule") or props.get("ScheduleExpression")
             state = str(props.get("State", "ENABLED")).upper()

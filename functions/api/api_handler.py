@@ -41,6 +41,7 @@ from smsbridge.models.api import (
     TrafficView,
     ValidationResult,
 )
+from smsbridge.models.callback import CallbackSecretView
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.routing import RoutingRules
 from smsbridge.models.status import MessageStatus
@@ -262,6 +263,15 @@ def get_consent(provider: ProviderId, phone: Annotated[str, Path(max_length=32)]
 def put_consent(provider: ProviderId, phone: Annotated[str, Path(max_length=32)],
                 update: Annotated[ConsentUpdate, Body()]) -> ConsentView:
     return consent_desk().set(provider, phone, update.state, update.reason)
+
+
+# ---------------------------------------------------------------- status callbacks (SPEC 10)
+
+@app.get("/callback-secret", summary="The key that signs status callbacks (X-SmsBridge-Signature; docs/callbacks.md)")
+def get_callback_secret() -> CallbackSecretView:
+    from smsbridge.wiring import callback_secret
+
+    return CallbackSecretView(secret=callback_secret().value())
 
 
 # ---------------------------------------------------------------- OpenAPI

@@ -76,6 +76,7 @@ def test_given_the_console_routes_when_called_then_every_aws_call_is_granted_by_
         assert api.call("PUT", "/consent/acme/+33612345678", {"state": "opted_out"}).status == 200
         assert api.call("PUT", "/routing", {"rules": [{"match": {"prefixes": ["+44"]}, "provider": "acme"}]}).status == 200
         assert api.call("GET", "/routing").status == 200
+        assert api.call("GET", "/callback-secret").status == 200
         assert api.call("POST", "/messages", {"to": "+447400123456", "text": "routed"}).status == 202
     finally:
         events.unregister("provide-client-params", record)

@@ -25,6 +25,10 @@ class Settings(BaseModel):
     bulk_queue_url: str = Field(default="", alias="BULK_QUEUE_URL")
     dead_letter_queue_url: str = Field(default="", alias="DEAD_LETTER_QUEUE_URL")
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
+    # Status callbacks (SPEC 10): their queue, its dead-letter queue, and the secret that signs them.
+    callback_queue_url: str = Field(default="", alias="CALLBACK_QUEUE_URL")
+    callback_dead_letter_queue_url: str = Field(default="", alias="CALLBACK_DEAD_LETTER_QUEUE_URL")
+    callback_secret_name: str = Field(default="", alias="CALLBACK_SECRET_NAME")
     secret_prefix: str = Field(default="smsbridge/providers/", alias="SECRET_PREFIX")
     alert_sender: str = Field(default="", alias="ALERT_SENDER_EMAIL")
     message_retention_days: int = Field(default=90, alias="MESSAGE_RETENTION_DAYS")

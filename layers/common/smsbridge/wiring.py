@@ -161,6 +161,40 @@ def inbound_service():
                           events=InboundEvents(settings.event_bus_name))
 
 
+@lru_cache(maxsize=1)
+def callback_secret():
+    from smsbridge.adapters.callbacks import CallbackSecret
+
+    return CallbackSecret(get_settings().callback_secret_name)
+
+
+@lru_cache(maxsize=1)
+def callback_jobs():
+    from smsbridge.adapters.callbacks import CallbackJobs
+
+    settings = get_settings()
+    return CallbackJobs(settings.callback_queue_url, settings.callback_dead_letter_queue_url)
+
+
+@lru_cache(maxsize=1)
+def status_publisher():
+    from smsbridge.adapters.events import StatusEvents
+    from smsbridge.services.status_events import StatusEventPublisher
+
+    return StatusEventPublisher(events=StatusEvents(get_settings().event_bus_name), callbacks=callback_jobs())
+
+
+@lru_cache(maxsize=1)
+def callback_delivery():
+    from smsbridge.adapters.callbacks import CallbackPoster
+    from smsbridge.adapters.http import ProviderTransport
+    from smsbridge.services.callbacks import CallbackDelivery
+
+    local_runtime = get_settings().local_runtime
+    poster = CallbackPoster(ProviderTransport(local_runtime=local_runtime, pool_size=10), local_runtime=local_runtime)
+    return CallbackDelivery(jobs=callback_jobs(), secret=callback_secret(), poster=poster)
+
+
 # ---------------------------------------------------------------- the admin API's use cases
 
 @lru_cache(maxsize=1)
@@ -211,7 +245,7 @@ def message_desk():
 
     return MessageDesk(providers=admin_providers(), messages=message_store(), search=message_store(),
                        queue=outbound_queue(), retention_days=get_settings().message_retention_days,
-                       routing=admin_routing())
+                       routing=admin_routing(), local_runtime=get_settings().local_runtime)
 
 
 @lru_cache(maxsize=1)

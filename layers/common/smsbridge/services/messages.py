@@ -4,10 +4,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from smsbridge.adapters.callbacks import check_callback_url
+from smsbridge.adapters.http import UrlNotAllowed
 from smsbridge.adapters.store import ProviderNotFound
 from smsbridge.clock import iso_utc, utc_now
 from smsbridge.core import time_index
-from smsbridge.errors import BadRequest, NotFound
+from smsbridge.errors import BadRequest, Invalid, NotFound
 from smsbridge.models.api import MessageAccepted, MessagePage, MessageSummary, MessageView
 from smsbridge.models.message import OutboundMessage, to_e164
 from smsbridge.models.status import MessageStatus, StatusChange
@@ -20,8 +22,9 @@ from smsbridge.services.send import record_queued
 class MessageDesk:
     def __init__(self, *, providers: ProviderSource, messages: MessageLog, search: MessageSearch, queue: Queue,
                  retention_days: int = 90, clock: Callable[[], datetime] = utc_now,
-                 routing: RoutingSource | None = None):
+                 routing: RoutingSource | None = None, local_runtime: bool = False):
         self._providers = providers
+        self._local_runtime = local_runtime
         self._routing = routing
         self._messages = messages
         self._search = search
@@ -31,6 +34,7 @@ class MessageDesk:
 
     def enqueue(self, message: OutboundMessage) -> MessageAccepted:
         """Record the message as `queued` and put it on its type's lane; the caller's id makes it idempotent."""
+        self._check_callback_url(message)
         chosen = self._route(message)
         provider = chosen.provider
         # Queued with its provider (and sender) chosen: the send function does not route it again.
@@ -80,6 +84,15 @@ class MessageDesk:
                  for item in page.items]
         return MessagePage(items=items,
                            cursor=time_index.encode_cursor(page.before, scope) if page.before else None)
+
+    def _check_callback_url(self, message: OutboundMessage) -> None:
+        """A callback URL obeys the provider URLs' address rules (SPEC 10): refused now, not at each callback."""
+        if message.callback_url is None:
+            return
+        try:
+            check_callback_url(message.callback_url, local_runtime=self._local_runtime)
+        except UrlNotAllowed as exc:
+            raise Invalid(f"invalid: callback_url: {exc}", [{"loc": "body.callback_url", "msg": str(exc)}]) from None
 
     def _route(self, message: OutboundMessage) -> Routed:
         try:

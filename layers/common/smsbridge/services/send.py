@@ -556,7 +556,9 @@ def first_record(message: OutboundMessage, provider: ProviderConfig, at: datetim
                        {"to": message.to, "provider": provider.id,
                         "type": message.effective_type(provider.default_sender).value,
                         "segments": encoding.segments, "is_unicode": encoding.is_unicode,
-                        "campaign_id": message.campaign_id})
+                        "campaign_id": message.campaign_id,
+                        # Kept in the item for the status events (SPEC 10), which are built from it.
+                        "metadata": message.metadata, "callback_url": message.callback_url})
 
 
 def record_queued(messages, message: OutboundMessage, provider: ProviderConfig, at: datetime, *,
