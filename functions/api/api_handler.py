@@ -16,6 +16,7 @@ from smsbridge.adapters.store import ProviderNotFound
 from smsbridge.errors import BadRequest, Conflict, Invalid, NotFound, field_errors
 from smsbridge.models.api import (
     ApiError,
+    CancelRefused,
     CheckResult,
     ConsentUpdate,
     ConsentView,
@@ -47,6 +48,7 @@ from smsbridge.models.routing import RoutingRules
 from smsbridge.models.status import MessageStatus
 from smsbridge.observability import logger
 from smsbridge.services import catalog
+from smsbridge.services.messages import NotCancelable
 from smsbridge.services.providers import ProviderDocument
 from smsbridge.wiring import (
     consent_desk,
@@ -101,6 +103,17 @@ def search_messages(phone: Annotated[str | None, Query(max_length=32, descriptio
 @app.get("/messages/<id>", summary="A message's status and history", responses=ERRORS)
 def get_message(id: Annotated[str, Path(max_length=128)]) -> MessageView:  # noqa: A002 - the route's name
     return message_desk().get(id)
+
+
+@app.delete("/messages/<id>", summary="Cancel a scheduled message (it becomes `canceled` and is never sent)",
+            responses={200: {"description": "canceled: the message with its history",
+                             "content": {"application/json": {"model": MessageView}}},
+                       409: {"description": "the message is no longer scheduled (queued, sent or final); "
+                                            "`status` says what it is",
+                             "content": {"application/json": {"model": CancelRefused}}},
+                       **ERRORS})
+def cancel_message(id: Annotated[str, Path(max_length=128)]) -> MessageView:  # noqa: A002 - the route's name
+    return message_desk().cancel(id)
 
 
 @app.get("/inbound-messages", summary="SMS received that were not keywords, newest first", responses=ERRORS)
@@ -327,6 +340,12 @@ def _invalid_document(error: Invalid) -> Response:
 @app.exception_handler(BadRequest)
 def _bad_request(error: BadRequest) -> Response:
     return _error(HTTPStatus.BAD_REQUEST, str(error))
+
+
+@app.exception_handler(NotCancelable)
+def _not_cancelable(error: NotCancelable) -> Response:
+    return Response(HTTPStatus.CONFLICT, content_types.APPLICATION_JSON,
+                    CancelRefused(message=str(error), status=error.status).model_dump_json())
 
 
 @app.exception_handler(Conflict)

@@ -84,7 +84,7 @@ def test_the_project_template_creates_its_tables_queues_and_sender_identity(moto
 
     session = EndpointSession(moto.url)
     messages = session.client("dynamodb").describe_table(TableName=created.tables["MessagesTable"])["Table"]
-    assert [i["IndexName"] for i in messages["GlobalSecondaryIndexes"]] == ["provider-message-id", "by-time", "by-phone"]
+    assert [i["IndexName"] for i in messages["GlobalSecondaryIndexes"]] == ["provider-message-id", "by-time", "by-phone", "due"]
     by_time = messages["GlobalSecondaryIndexes"][1]
     assert [k["AttributeName"] for k in by_time["KeySchema"]] == ["month_shard", "created_key"]
     assert by_time["Projection"]["ProjectionType"] == "INCLUDE"

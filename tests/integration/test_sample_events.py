@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,26 @@ def test_the_schedule_sample_runs_the_balance_check(provider):
         assert [r.path for r in provider.requests] == ["/balance"]
         [state] = stack.scan("BalanceTable")
         assert state["provider"] == "acme" and state["balance"] == 500
+
+
+def test_the_sweep_sample_queues_the_scheduled_messages_that_are_due():
+    with moto_stack("ScheduleFunction") as stack:
+        from schedule_handler import lambda_handler
+        from smsbridge.core.schedule import SendAtPlan
+        from smsbridge.models.message import OutboundMessage
+        from smsbridge.models.provider import ProviderConfig
+        from smsbridge.services.send import scheduled_record
+        from smsbridge.wiring import message_store
+
+        # Given a message scheduled beyond 15 minutes whose time has come (a sweep was missed)
+        due = OutboundMessage(id="due-now", to="+33612345678", text="hi",
+                              send_at=datetime.now(UTC) - timedelta(seconds=1))
+        provider = ProviderConfig.model_validate({"id": "acme", "default_sender": "ACME", "request": {
+            "url": "http://127.0.0.1:9/sms", "body": {"to": "{{to}}", "text": "{{text}}"}}})
+        first = scheduled_record(due, provider, datetime.now(UTC) - timedelta(hours=1), SendAtPlan("table"))
+        message_store().create(due.id, first.change, **first.fields)
+
+        answer = lambda_handler(sample("schedule-sweep.json"), LambdaContext())
+
+        assert answer["queued"] == 1
+        assert [body["id"] for body in stack.queued()] == ["due-now"]

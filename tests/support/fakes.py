@@ -113,6 +113,9 @@ class MemoryMessages:
                     item.pop("claimed_until", None)
                     item.pop("claimed_by", None)
                 else:
+                    if request.due is not None:
+                        item["history"] = item["history"] + [request.due]
+                        item["status"] = request.due.status.value
                     item.update(claimed_until=request.claimed_until, claimed_by=request.token,
                                 attempts=state.attempts + 1)
                 answers[request.message_id] = ClaimAnswer("taken", state)
@@ -152,10 +155,12 @@ class MemoryQueue:
         self.dead: list[tuple[str, str]] = []
         self.enqueued: list[Any] = []
         self.lanes: dict[str, Any] = {}
+        self.enqueue_delays: dict[str, int] = {}
 
-    def enqueue(self, message, lane) -> None:
+    def enqueue(self, message, lane, *, delay_s: int = 0) -> None:
         self.enqueued.append(message)
         self.lanes[message.id] = lane
+        self.enqueue_delays[message.id] = delay_s
 
     def delay(self, record, seconds: float) -> None:
         self.delays[record.receiptHandle] = seconds

@@ -1,7 +1,8 @@
-// One message (`GET /messages/{id}`): its details and its history as a timeline, with each provider answer.
+// One message (`GET /messages/{id}`): its details and its history as a timeline, with each provider answer;
+// a scheduled message shows when it is sent and can be canceled (`DELETE /messages/{id}`).
 
 import { api, segment } from '../api.js';
-import { actionButton, h, prettyBody, screenHeading, statusBadge, time } from '../ui.js';
+import { actionButton, confirmAction, h, notify, prettyBody, screenHeading, statusBadge, time } from '../ui.js';
 
 export async function render(root, params) {
   const id = params.id;
@@ -26,6 +27,7 @@ async function load(container, id) {
   const message = result.json;
   const facts = [
     ['Status', statusBadge(message.status)],
+    ['Scheduled for', message.send_at ? time(message.send_at) : undefined],
     ['To', h('span', { class: 'mono' }, message.to ?? '-')],
     ['Provider', message.provider ?? '-'],
     ['Type', message.type],
@@ -37,12 +39,34 @@ async function load(container, id) {
     ['Updated', message.updated_at ? time(message.updated_at) : undefined],
   ].filter(([, value]) => value !== undefined && value !== null && value !== '');
   const history = Array.isArray(message.history) ? message.history : [];
+  // Only a scheduled message can be canceled (the API answers 409 for any other).
+  const cancel = message.status === 'scheduled'
+    ? h('p', { class: 'actions' }, actionButton('Cancel this message', () => cancelMessage(container, id, message), { kind: 'danger', busyLabel: 'Canceling…' }))
+    : null;
   container.replaceChildren(
     h('dl', { class: 'facts panel' }, facts.map(([name, value]) => h('div', {}, h('dt', {}, name), h('dd', {}, value)))),
+    cancel,
     h('h2', {}, 'History'),
     history.length
       ? h('ol', { class: 'timeline', 'aria-label': 'Status changes, oldest first' }, history.map(step))
       : h('p', { class: 'empty' }, 'No status change recorded yet.'));
+}
+
+async function cancelMessage(container, id, message) {
+  const confirmed = await confirmAction({
+    title: `Cancel message ${id}?`,
+    details: [`It was to be sent ${message.send_at ? `at ${new Date(message.send_at).toLocaleString()}` : 'later'}; once canceled it is never sent.`],
+    action: 'Cancel message',
+    danger: true,
+  });
+  if (!confirmed) return;
+  const result = await api('DELETE', `/messages/${segment(id)}`, undefined, { quiet: true });
+  if (result.ok) {
+    notify({ kind: 'done', title: 'Canceled', message: `Message ${id} will not be sent.` });
+  } else {
+    notify({ title: 'Not canceled', message: result.json?.message ?? `DELETE /messages/${id} answered ${result.status}.` });
+  }
+  await load(container, id);
 }
 
 function step(change) {

@@ -283,3 +283,10 @@ def traffic_report():
     settings = get_settings()
     return TrafficReport(providers=admin_providers(), messages=message_store(),
                          balances=BalanceStore(settings.balance_table), retention_days=settings.message_retention_days)
+
+
+@lru_cache(maxsize=1)
+def schedule_sweep():
+    from smsbridge.services.schedule import ScheduleSweep
+
+    return ScheduleSweep(messages=message_store(), log=message_store(), queue=outbound_queue())

@@ -32,9 +32,12 @@ class OutboundQueue:
         self.bulk_url = bulk_url or queue_url
         self.dead_letter_url = dead_letter_url
 
-    def enqueue(self, message: OutboundMessage, lane: MessageType) -> None:
-        """Put the message on the lane of `lane`, its effective type (the caller knows the provider's default sender)."""
-        self._sqs.send_message(QueueUrl=self.lane_url(lane), MessageBody=message.model_dump_json(exclude_none=True))
+    def enqueue(self, message: OutboundMessage, lane: MessageType, *, delay_s: int = 0) -> None:
+        """Put the message on the lane of `lane`, its effective type (the caller knows the provider's
+        default sender); with `delay_s` (at most 900), received no sooner than that."""
+        extra = {"DelaySeconds": delay_s} if delay_s > 0 else {}
+        self._sqs.send_message(QueueUrl=self.lane_url(lane), MessageBody=message.model_dump_json(exclude_none=True),
+                               **extra)
 
     def lane_url(self, lane: MessageType) -> str:
         return self.bulk_url if lane is MessageType.MARKETING else self.url

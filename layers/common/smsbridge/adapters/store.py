@@ -5,12 +5,13 @@ import json
 import threading
 import time
 from dataclasses import replace
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import boto3
-from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
@@ -266,21 +267,39 @@ class MessageStore:
             if value is not None:
                 names[f"#f{i}"], values[f":f{i}"] = name, value
                 sets.append(f"#f{i} = if_not_exists(#f{i}, :f{i})")
-        condition = "(attribute_not_exists(#s) OR #s = :queued) AND (attribute_not_exists(#cu) OR #cu < :now)"
+        condition = ("(attribute_not_exists(#s) OR #s = :queued OR #s = :scheduled) "
+                     "AND (attribute_not_exists(#cu) OR #cu < :now)")
+        values[":scheduled"] = MessageStatus.SCHEDULED.value
+        # A scheduled message leaves the due index as it is claimed (a sweep that stopped after
+        # queueing it would otherwise queue it again).
+        removes = ["#cu", "#cb"]
+        if request.seen.status == MessageStatus.SCHEDULED.value:
+            names.update({"#ds": DUE_SHARD, "#dk": DUE_KEY, "#sb": SCHEDULED_BODY})
+            removes += ["#ds", "#dk", "#sb"]
         if request.settle_with:
             last = request.settle_with[-1]
             values.update({":changes": [c.model_dump(mode="json", exclude_none=True) for c in request.settle_with],
                            ":status": last.status.value, ":u": last.at, ":ttl": self._ttl(last.at)})
             sets += ["#h = list_append(if_not_exists(#h, :first), :changes)", "#s = :status", "#u = :u",
                      "#t = :ttl"]
-            expression = "SET " + ", ".join(sets) + " REMOVE #cu, #cb"
+            expression = "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removes)
             names.pop("#a")
         else:
             values.update({":until": request.claimed_until, ":token": request.token,
                            ":next": request.seen.attempts + 1, ":ttl": self._ttl(at)})
-            sets += ["#h = if_not_exists(#h, :first)", "#s = if_not_exists(#s, :queued)", "#u = if_not_exists(#u, :at)",
-                     "#t = if_not_exists(#t, :ttl)", "#cu = :until", "#cb = :token", "#a = :next"]
-            expression = "SET " + ", ".join(sets)
+            if request.due is not None:
+                # Its time came: `scheduled` becomes `queued`, with the change in the history, as it is taken.
+                values.update({":due": [request.due.model_dump(mode="json", exclude_none=True)],
+                               ":due_at": request.due.at})
+                sets += ["#h = list_append(#h, :due)", "#s = :queued", "#u = :due_at"]
+                values.pop(":first")  # the item exists: its first record is there
+                condition += " AND #s = :scheduled"
+            else:
+                sets += ["#h = if_not_exists(#h, :first)", "#s = if_not_exists(#s, :queued)",
+                         "#u = if_not_exists(#u, :at)"]
+            sets += ["#t = if_not_exists(#t, :ttl)", "#cu = :until", "#cb = :token", "#a = :next"]
+            removes = [name for name in removes if name not in ("#cu", "#cb")]
+            expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
             # The attempt counter read is still the one there: the next attempt's number is right.
             # A try that sent nothing (an open circuit, no OAuth2 token) leaves the counter at 0, not absent.
             values[":seen"] = request.seen.attempts
@@ -418,6 +437,65 @@ class MessageStore:
                                 ExpressionAttributeValues={":h": [entry], ":empty": []})
         return False
 
+    # ------------------------------------------------------------ scheduled messages (core/schedule.py)
+
+    def keep_due(self, message_id: str, fields: dict[str, Any]) -> bool:
+        """Put a `scheduled` message (written before without them) in the due index with `fields`
+        (its due keys and body); False when it is no longer `scheduled`."""
+        names = {"#s": "status", **{f"#f{i}": name for i, name in enumerate(fields)}}
+        values = {":scheduled": MessageStatus.SCHEDULED.value, **{f":f{i}": v for i, v in enumerate(fields.values())}}
+        try:
+            self._table.update_item(Key={"id": message_id},
+                                    UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+                                    ConditionExpression="#s = :scheduled", ExpressionAttributeNames=names,
+                                    ExpressionAttributeValues=_dynamo(values))
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+
+    def due(self, shard: str, horizon: str) -> Iterator[dict[str, Any]]:
+        """The messages of one due index partition whose due key is at most `horizon`, soonest
+        first: `id`, `type`, `send_at`, `scheduled_body`."""
+        kwargs: dict[str, Any] = {"IndexName": DUE_INDEX,
+                                  "KeyConditionExpression": Key(DUE_SHARD).eq(shard) & Key(DUE_KEY).lte(horizon)}
+        while True:
+            page = self._table.query(**kwargs)
+            yield from (_plain(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def leave_due(self, message_id: str) -> None:
+        """Take a message out of the due index (it is on its queue now); its status stays."""
+        try:
+            self._table.update_item(Key={"id": message_id}, UpdateExpression="REMOVE #ds, #dk, #sb",
+                                    ConditionExpression="attribute_exists(id)",
+                                    ExpressionAttributeNames={"#ds": DUE_SHARD, "#dk": DUE_KEY, "#sb": SCHEDULED_BODY})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def cancel(self, message_id: str, change: StatusChange) -> bool:
+        """Make a `scheduled` message `canceled` (`change` appended to its history) and take it out
+        of the due index, in one conditional write; False when it is not `scheduled` (or absent)."""
+        try:
+            self._table.update_item(
+                Key={"id": message_id},
+                UpdateExpression="SET #s = :c, #h = list_append(#h, :h), #u = :u, #t = :t REMOVE #ds, #dk, #sb",
+                ConditionExpression="#s = :scheduled",
+                ExpressionAttributeNames={"#s": "status", "#h": "history", "#u": "updated_at", "#t": "ttl",
+                                          "#ds": DUE_SHARD, "#dk": DUE_KEY, "#sb": SCHEDULED_BODY},
+                ExpressionAttributeValues=_dynamo({":c": change.status.value, ":scheduled": MessageStatus.SCHEDULED.value,
+                                                   ":h": [change.model_dump(mode="json", exclude_none=True)],
+                                                   ":u": change.at, ":t": self._ttl(change.at)}))
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+
     def get(self, message_id: str) -> dict[str, Any] | None:
         item = self._table.get_item(Key={"id": message_id}, ConsistentRead=True).get("Item")
         return _plain(item) if item else None
@@ -450,6 +528,12 @@ class MessageStore:
 # The messages table's search indexes (template.yaml): a month shard or the phone number, then `time#id`.
 BY_TIME_INDEX = "by-time"
 BY_PHONE_INDEX = "by-phone"
+# The sparse index of scheduled messages waiting in the table (core/schedule.py): only their items
+# carry these attributes, from when they are scheduled until they are queued or canceled.
+DUE_INDEX = "due"
+DUE_SHARD = "due_shard"
+DUE_KEY = "due_key"
+SCHEDULED_BODY = "scheduled_body"
 SEARCH_PARTITION = "month_shard"
 SEARCH_SORT = "created_key"
 

@@ -38,9 +38,17 @@ class MessageView(MessageSummary):
     is_unicode: bool | None = None
     campaign_id: str | None = None
     provider_message_id: str | None = None
+    send_at: str | None = Field(default=None, description="when a scheduled message is sent (SPEC 2)")
     history: list[StatusChange] = Field(default_factory=list, description="every status change, oldest first")
 
 
+
+
+class CancelRefused(BaseModel):
+    """`DELETE /messages/{id}` on a message that is no longer scheduled (409)."""
+
+    message: str
+    status: str = Field(description="the message's status now (queued, sent, delivered, canceled...)")
 
 
 class ProviderList(BaseModel):

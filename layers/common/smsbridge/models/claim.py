@@ -2,7 +2,8 @@
 
 A message is claimed in its own item of the messages table (`adapters.store.MessageStore`): the
 claim, the first record and the attempt counter are one write, and the final record releases the
-claim in another. A message is *settled* once its status is no longer `queued`; a claim is *live*
+claim in another. A message is *settled* once its status is neither `queued` nor `scheduled` (a
+scheduled message whose time came is sent like a queued one; a canceled one is settled); a claim is *live*
 until `claimed_until`. A claim whose time passed on a message still `queued` is one a previous
 invocation took and did not finish (it crashed or timed out): the message may be claimed again."""
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any, Literal
 
 from smsbridge.models.status import MessageStatus, StatusChange
 
+
+# The statuses a message can still be sent from.
+_SENDABLE = (None, MessageStatus.QUEUED.value, MessageStatus.SCHEDULED.value)
 
 # The message's attribute naming the provider an uncertain attempt may have reached (`MessageState.pinned_provider`).
 PINNED_PROVIDER = "pinned_provider"
@@ -38,7 +42,7 @@ class MessageState:
 
     @property
     def settled(self) -> bool:
-        return self.exists and self.status not in (None, MessageStatus.QUEUED.value)
+        return self.exists and self.status not in _SENDABLE
 
     def busy(self, now_s: float) -> bool:
         """Claimed by an invocation that may still be sending it."""
@@ -72,6 +76,8 @@ class ClaimRequest:
     claimed_until: float
     token: str
     settle_with: tuple[StatusChange, ...] = ()
+    # A `scheduled` message whose time came: this `queued` change is appended as it is claimed.
+    due: StatusChange | None = None
 
 
 ClaimOutcome = Literal["taken", "done", "busy"]

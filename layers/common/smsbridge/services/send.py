@@ -14,13 +14,15 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from smsbridge.adapters.store import ProviderNotFound, provider_ref
+from smsbridge.adapters.store import DUE_KEY, DUE_SHARD, SCHEDULED_BODY, ProviderNotFound, provider_ref
 from smsbridge.core.classify import Outcome
 from smsbridge.core.consent import consent_block_reason
 from smsbridge.core.encoding import encoding_of
 from smsbridge.core.quiet_hours import quiet_until
 from smsbridge.core.spend import month_of, spend_wait_s
 from smsbridge.core.render import RenderError, render_request
+from smsbridge.core.schedule import (SendAtPlan, due_key, due_shard, plan_send_at, scheduled_body_problem,
+                                     send_at_problem)
 from smsbridge.core.smart_encoding import text_to_send, with_substitutions
 from smsbridge.models.claim import PINNED_PROVIDER, SPEND_MONTH, ClaimRequest, FinalRecord, FirstRecord, MessageState
 from smsbridge.models.message import MessageType, OutboundMessage
@@ -181,7 +183,10 @@ class SendService:
         if not provider.enabled:
             return self._wait(record, self._busy_retry_s, "provider is disabled")
         queued_at = record.attributes.SentTimestamp
-        expires_at = message.expires_at or queued_at + timedelta(days=provider.expiry_days)
+        if message.send_at is not None and (held := self._hold_until_send_at(record, message, provider, chosen.reason)):
+            return held
+        # A scheduled message's default expiry counts from its send_at.
+        expires_at = message.expires_at or max(queued_at, message.send_at or queued_at) + timedelta(days=provider.expiry_days)
         request, render_error = None, None
         try:
             # Rendered now, so that a message the provider's templates cannot take (a missing
@@ -193,6 +198,27 @@ class SendService:
                     type=message.effective_type(provider.default_sender), expires_at=expires_at,
                     first=first_record(message, provider, queued_at, reason=chosen.reason),
                     request=request, render_error=render_error)
+
+    def _hold_until_send_at(self, record: QueuedRecord, message: OutboundMessage, provider: ProviderConfig,
+                            reason: str | None) -> RecordResult | None:
+        """A message whose `send_at` is ahead is recorded `scheduled` and waits: on its queue up to
+        15 minutes, else in the messages table's due index (consumed here; the sweep queues it).
+        None when its time has come."""
+        now = self._clock()
+        problem = send_at_problem(message.send_at, now)
+        plan = plan_send_at(message.send_at, now)
+        if problem is None and plan.kind == "table":
+            problem = scheduled_body_problem(len(record.body.encode("utf-8", "surrogatepass")))
+        if problem is not None:
+            return self._reject(record, f"invalid message: {problem}", message.id)
+        if plan.kind == "now":
+            return None
+        first = scheduled_record(message, provider, now, plan, reason=reason)
+        if not self._messages.create(message.id, first.change, **first.fields) and plan.kind == "table":
+            self._messages.keep_due(message.id, due_fields(message))  # only while it is still scheduled
+        if plan.kind == "queue":
+            return self._wait(record, plan.delay_s, f"scheduled for {iso_utc(message.send_at)}")
+        return SETTLED
 
     def _reject(self, record: QueuedRecord, reason: str, message_id: str | None) -> RecordResult:
         """An invalid body is never retried and never lost: dead-letter it with the reason."""
@@ -249,7 +275,8 @@ class SendService:
         until = now_s + remaining_ms / 1000
         claims = [(job, ClaimRequest(job.message.id, job.first, job.state, until, token, (change,)))
                   for job, change in settle_now]
-        claims += [(job, ClaimRequest(job.message.id, job.first, job.state, until, token)) for job in granted]
+        claims += [(job, ClaimRequest(job.message.id, job.first, job.state, until, token, due=_due(job, now)))
+                   for job in granted]
         if not claims:
             return results
         try:
@@ -540,6 +567,14 @@ class SendService:
             return UNSETTLED
 
 
+def _due(job: _Job, now: datetime) -> StatusChange | None:
+    """The change that makes a `scheduled` message `queued` as it is claimed: its time came."""
+    if job.state.status != MessageStatus.SCHEDULED.value:
+        return None
+    when = f" ({iso_utc(job.message.send_at)})" if job.message.send_at else ""
+    return StatusChange(status=MessageStatus.QUEUED, at=iso_utc(now), reason=f"send_at reached{when}")
+
+
 def _answer(outcome: Outcome, *, with_id: bool = False) -> ProviderAnswer | None:
     if outcome.status_code is None:
         return None
@@ -567,6 +602,25 @@ def record_queued(messages, message: OutboundMessage, provider: ProviderConfig, 
     first (the API, the send function's claim) writes it. Returns whether this call created it."""
     first = first_record(message, provider, at, reason=reason)
     return messages.create(message.id, first.change, **first.fields)
+
+
+def scheduled_record(message: OutboundMessage, provider: ProviderConfig, at: datetime, plan: SendAtPlan, *,
+                     reason: str | None = None) -> FirstRecord:
+    """The first record of a message whose `send_at` is ahead: status `scheduled`, the reason saying
+    until when and where it waits, and, when it waits in the table, its due index keys and body."""
+    first = first_record(message, provider, at, reason=reason)
+    where = "on its queue" if plan.kind == "queue" else "in the schedule"
+    why = f"scheduled for {iso_utc(message.send_at)} (waits {where})" + (f"; {reason}" if reason else "")
+    fields = {**first.fields, "send_at": iso_utc(message.send_at)}
+    if plan.kind == "table":
+        fields.update(due_fields(message))
+    return FirstRecord(first.change.model_copy(update={"status": MessageStatus.SCHEDULED, "reason": why}), fields)
+
+
+def due_fields(message: OutboundMessage) -> dict[str, Any]:
+    """What puts a scheduled message in the messages table's due index: its keys and its body."""
+    return {DUE_SHARD: due_shard(message.id), DUE_KEY: due_key(message.send_at, message.id),
+            SCHEDULED_BODY: message.model_dump_json(exclude_none=True)}
 
 
 # Time kept after a provider's timeout to write the batch's results before the invocation is stopped.
