@@ -67,3 +67,13 @@ def test_given_the_files_the_document_names_then_each_exists() -> None:
     assert named and in_package, "the document names no file of the project"
     assert [path for path in named if not (ROOT / path.rstrip("/")).exists()] == []
     assert [path for path in in_package if not (PACKAGE / path).is_file()] == []
+
+
+def test_given_the_count_of_cited_tests_the_document_gives_then_it_is_the_count_its_command_runs() -> None:
+    # The document's command collects `tests/....py::name` (brackets dropped, as grep -o does): the figure
+    # written beside it must be that number.
+    written = re.search(r"\((\d+) node ids", _text())
+    collected = set(re.findall(r"tests/[a-z_/0-9]*\.py::[A-Za-z_0-9]*", _text()))
+
+    assert written is not None
+    assert int(written.group(1)) == len(collected)
