@@ -130,7 +130,7 @@ def test_given_traffic_when_stats_are_asked_for_a_range_then_counts_by_every_sta
     assert answer.status == 200
     stats = answer.json()
     assert stats["counts"] == {"queued": 1, "sent": 2, "delivered": 1, "failed": 1, "expired": 0, "blocked": 1,
-                               "rejected": 0}
+                               "rejected": 0, "scheduled": 0, "canceled": 0}
     assert stats["bucket_s"] == 300
     assert stats["complete"] is True
     assert sum(p["sent"] for p in stats["series"] if p["provider"] == "acme") == 2  # sent and delivered
@@ -238,7 +238,7 @@ def test_given_meta_when_got_then_placeholders_auth_types_statuses_and_the_provi
     assert set(meta["auth_types"]) == {"none", "basic", "api_key", "hmac", "oauth2", "jwt", "sigv4"}
     assert meta["auth_types"]["basic"]["required"] == ["type", "username", "password"]
     assert {"twilio", "hmac", "vonage", "telnyx", "none"} <= set(meta["inbound_auth_types"])
-    assert meta["statuses"][:2] == ["queued", "sent"] and "blocked" in meta["statuses"]
+    assert meta["statuses"][:3] == ["scheduled", "queued", "sent"] and "blocked" in meta["statuses"]
     assert "request" in meta["provider_schema"]["properties"]
 
 
