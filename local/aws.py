@@ -30,7 +30,7 @@ from moto.dynamodb.parsing import validators as dynamodb_validators
 from moto.dynamodb.parsing.ast_nodes import UpdateExpression
 from moto.sqs import models as sqs_models
 
-from local.http import LoopbackServer, PortInUse
+from local.http import LoopbackServer, OneWriteRequestHandler, PortInUse
 from local.template import REGION
 
 log = logging.getLogger("local.aws")
@@ -475,7 +475,10 @@ def _new_items_validated_once() -> None:
     cls.validate = validate_once
 
 
-class QuietMotoRequestHandler(MotoRequestHandler):
+class QuietMotoRequestHandler(OneWriteRequestHandler, MotoRequestHandler):
+    """moto's request handler (it keeps header names with underscores), answering as the other
+    local servers do: in one write, on a connection kept open."""
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # the poller's long polls would fill the terminal
 
