@@ -13,13 +13,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import requests
+from moto import backends as moto_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.dynamodb import comparisons as dynamodb_comparisons
 from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models import dynamo_type as dynamodb_type
 from moto.dynamodb.models import table as dynamodb_table
 from moto.dynamodb.parsing import ast_nodes
 from moto.dynamodb.parsing import expressions as dynamodb_expressions
@@ -27,7 +30,7 @@ from moto.dynamodb.parsing import validators as dynamodb_validators
 from moto.dynamodb.parsing.ast_nodes import UpdateExpression
 from moto.sqs import models as sqs_models
 
-from local.http import LoopbackServer, PortInUse
+from local.http import LoopbackServer, OneWriteRequestHandler, PortInUse
 from local.template import REGION
 
 log = logging.getLogger("local.aws")
@@ -58,6 +61,82 @@ def _faster_moto_sqs() -> None:
     messages.one_pass = True  # type: ignore[attr-defined]
     sqs_models.Queue.messages = property(messages)
     sqs_models.SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
+def _sqs_counts_in_one_pass() -> None:
+    """Each SendMessage builds every queue attribute to read `ContentBasedDeduplication`, the counts
+    of delayed and in-flight messages among them: two more passes over the queue, reading the clock
+    per message, and each attribute's name converted from camel case character by character. Here
+    each count reads the clock once (as `Queue.messages` above), and each name is converted once.
+    Deleting a message looked for its receipt handle twice over the queue, building each message's
+    list of handles; here once, with the same checks in the same order."""
+    queue_class = sqs_models.Queue
+    if getattr(queue_class.delete_message, "one_pass", False):
+        return
+
+    def approximate_number_of_messages_delayed(queue: Any) -> int:
+        now = sqs_models.unix_time_millis()
+        return sum(1 for m in queue._messages if now < m.delayed_until)
+
+    def approximate_number_of_messages_not_visible(queue: Any) -> int:
+        now = sqs_models.unix_time_millis()
+        return sum(1 for m in queue._messages if not now > m.visible_at)
+
+    def delete_message(queue: Any, receipt_handle: str) -> None:
+        if receipt_handle in queue.deleted_messages:
+            return  # already deleted: moto (as SQS) accepts it again
+        handled = [m for m in queue._messages
+                   if m.receipt_handle == receipt_handle or receipt_handle in m._old_receipt_handles]
+        if not handled:
+            raise sqs_models.ReceiptHandleIsInvalid()
+        for message in handled:
+            queue.pending_messages.discard(message)
+            queue.deleted_messages.update(message.all_receipt_handles)
+        gone = {id(message) for message in handled}
+        queue._messages = [m for m in queue._messages if id(m) not in gone]
+
+    delete_message.one_pass = True  # type: ignore[attr-defined]
+    queue_class.approximate_number_of_messages_delayed = property(approximate_number_of_messages_delayed)
+    queue_class.approximate_number_of_messages_not_visible = property(approximate_number_of_messages_not_visible)
+    queue_class.delete_message = delete_message
+    sqs_models.camelcase_to_underscores = functools.lru_cache(maxsize=256)(sqs_models.camelcase_to_underscores)
+
+
+def _item_sizes_summed_without_copies() -> None:
+    """Every attribute an UpdateExpression sets checks the item's size (400 KB) by summing the size
+    of every attribute, each map value wrapped in a new DynamoType to be measured: a tenth of moto's
+    CPU per claim. The same sum, by the same rules (`DynamoType.size`), without the copies."""
+    limited = dynamodb_type.LimitedSizeDict
+    if getattr(limited.__setitem__, "summed", False):
+        return
+    DynamoType, bytesize = dynamodb_type.DynamoType, dynamodb_type.bytesize
+    sets = {"SS", "NS", "BS"}
+
+    def size(value: Any) -> int:
+        kind, raw = value.type, value.value
+        if kind == "N":
+            return len(str(raw))
+        if kind in sets:
+            return sum(len(str(v)) if kind == "NS" else bytesize(v) for v in raw)
+        if kind == "L":
+            return sum(size(v) for v in raw)
+        if kind == "M":
+            return sum(bytesize(k) + size(v if type(v) is DynamoType else DynamoType(v)) for k, v in raw.items())
+        if isinstance(raw, bool):
+            return 1
+        return bytesize(raw)
+
+    def measured(item: Any) -> int:
+        return size(item) if type(item) is DynamoType else bytesize(str(item))
+
+    def __setitem__(self: Any, key: str, value: Any) -> None:
+        current = sum(bytesize(str(k)) for k in self.keys()) + sum(measured(v) for v in self.values())
+        if current + bytesize(key) + measured(value) > 405000:  # moto's limit, as moto counts
+            raise dynamodb_type.ItemSizeTooLarge
+        dict.__setitem__(self, key, value)
+
+    __setitem__.summed = True  # type: ignore[attr-defined]
+    limited.__setitem__ = __setitem__
 
 
 class _TablesNotCopied:
@@ -302,7 +381,104 @@ def _condition_expressions_lexed_once() -> None:
     parser._lex_condition_expression = lex_condition_expression
 
 
-class QuietMotoRequestHandler(MotoRequestHandler):
+def _moto_modules_listed_once() -> None:
+    """moto's server looks for each request's service among its own modules by listing its package
+    folder and asking, entry by entry, whether it is a folder: about forty `stat` calls per request.
+    The installed package does not change while the server runs: the folder is listed once."""
+    if getattr(moto_backends.list_of_moto_modules, "listed_once", False):
+        return
+    modules = tuple(moto_backends.list_of_moto_modules())
+
+    def list_of_moto_modules() -> Iterator[str]:
+        return iter(modules)
+
+    list_of_moto_modules.listed_once = True  # type: ignore[attr-defined]
+    moto_backends.list_of_moto_modules = list_of_moto_modules
+
+
+def _transaction_conditions_parsed_once() -> None:
+    """moto's TransactWriteItems parses each Update's ConditionExpression and checks it on the item,
+    then calls UpdateItem, which parses the same condition again and checks it on the same item
+    (nothing was written in between): a fifth of moto's CPU for the send path's claims. The second
+    parse of the same text with the same names and values (the very same objects) in the same
+    thread gives the first one's tree; the check itself runs again, as before."""
+    models = dynamodb_models
+    if getattr(models.get_filter_expression, "remembered", False):
+        return
+    parse_filter, make_parser = models.get_filter_expression, models.create_condition_expression_parser
+    last = threading.local()
+
+    def get_filter_expression(expression: Any, names: Any, values: Any) -> Any:
+        parsed = parse_filter(expression, names, values)
+        last.parsed = (expression, names, values, parsed)  # the objects held: their ids stay theirs
+        return parsed
+
+    class _Parsed:
+        def __init__(self, parsed: Any) -> None:
+            self._parsed = parsed
+
+        def parse(self) -> Any:
+            return self._parsed
+
+    def create_condition_expression_parser(expression: Any, names: Any, values: Any) -> Any:
+        remembered = getattr(last, "parsed", None)
+        last.parsed = None  # used at most once: the next request parses anew
+        if (remembered is not None and remembered[0] == expression and remembered[1] is names
+                and remembered[2] is values):
+            return _Parsed(remembered[3])
+        return make_parser(expression, names, values)
+
+    get_filter_expression.remembered = True  # type: ignore[attr-defined]
+    models.get_filter_expression = get_filter_expression
+    models.create_condition_expression_parser = create_condition_expression_parser
+
+
+def _new_items_validated_once() -> None:
+    """An UpdateItem on an item that does not exist yet (the send path's claim of a message queued
+    through SQS) makes moto validate the whole UpdateExpression twice: on an empty item, to refuse
+    before creating anything, then on the item created with its key alone. The two items differ only
+    by the key, which no validated expression can read: moto refuses any path naming a key attribute
+    (`UpdateHashRangeKeyValidator`) whatever the item. So the second validation is given the tree
+    of the first, which moto built for nothing, once, in the same thread."""
+    cls = dynamodb_validators.UpdateExpressionValidator
+    if getattr(cls.validate, "reused", False):
+        return
+    init, validate = cls.__init__, cls.validate
+    last = threading.local()
+
+    def __init__(self: Any, expression: Any, expression_attribute_names: Any, expression_attribute_values: Any,
+                 item: Any, table: Any) -> None:
+        first = getattr(last, "first", None)
+        last.first = None  # given at most once, to the very next validator of this thread
+        self._given = None
+        if (first is not None and first[0] is expression and first[1] is expression_attribute_names
+                and first[2] is expression_attribute_values and first[3] is table
+                and set(item.attrs) <= {table.hash_key_attr, table.range_key_attr}):
+            self.expression_attribute_names = expression_attribute_names
+            self.expression_attribute_values = expression_attribute_values
+            self.item, self.table, self._given = item, table, first[4]
+            return
+        init(self, expression, expression_attribute_names, expression_attribute_values, item, table)
+        self._expression = expression
+
+    def validate_once(self: Any) -> Any:
+        if self._given is not None:
+            return self._given
+        validated = validate(self)
+        if not self.item.attrs:  # the empty item moto validates on before creating one
+            last.first = (self._expression, self.expression_attribute_names, self.expression_attribute_values,
+                          self.table, validated)
+        return validated
+
+    validate_once.reused = True  # type: ignore[attr-defined]
+    cls.__init__ = __init__
+    cls.validate = validate_once
+
+
+class QuietMotoRequestHandler(OneWriteRequestHandler, MotoRequestHandler):
+    """moto's request handler (it keeps header names with underscores), answering as the other
+    local servers do: in one write, on a connection kept open."""
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # the poller's long polls would fill the terminal
 
@@ -354,6 +530,8 @@ class MotoServer:
 
     def __init__(self, port: int = 4566):
         _faster_moto_sqs()
+        _sqs_counts_in_one_pass()
+        _item_sizes_summed_without_copies()
         _transactions_without_table_copies()
         _update_expressions_checked_once()
         _update_expressions_parsed_once()
@@ -361,6 +539,9 @@ class MotoServer:
         _expression_trees_walked_faster()
         _clause_lookups_remembered()
         _condition_expressions_lexed_once()
+        _moto_modules_listed_once()
+        _transaction_conditions_parsed_once()
+        _new_items_validated_once()
         from local.streams import keep_streams_consistent
 
         keep_streams_consistent()  # after the patches above: it cuts back what a cancelled transaction wrote

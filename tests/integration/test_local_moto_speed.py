@@ -112,6 +112,20 @@ def test_given_update_expressions_then_valid_ones_apply_and_invalid_ones_are_ref
         "id": {"S": "a"}, "n": {"N": "2"}, "m": {"N": "2"}, "o": {"N": "2"}}
 
 
+# An item of every type, and the longest text (two-byte characters, then one-byte ones) that moto
+# lets an update add to it, to exactly 405,000 bytes (with a key of 14 characters, as
+# `run_update_cases` gives): one byte more and moto refuses it.
+_SIZED_ITEM = {"m": {"M": {"k": {"S": "x" * 100}, "n": {"N": "12.5"}}},
+               "l": {"L": [{"N": "12345"}, {"BOOL": True}, {"NULL": True}]},
+               "ss": {"SS": ["ab", "cd"]}, "ns": {"NS": ["1", "22"]}, "bs": {"BS": [b"xyz"]}, "b": {"B": b"\x00\x01"}}
+_SIZE_LIMIT_TEXT = "é" * 202_419 + "aaa"
+
+
+def _sized_update(text: str) -> dict:
+    return {"UpdateExpression": "SET big = :big, small = :s",
+            "ExpressionAttributeValues": {":big": {"S": text}, ":s": {"S": "z"}}}
+
+
 # UpdateItem requests covering what moto's expression processors do (if_not_exists, list_append,
 # arithmetic, ADD/DELETE on sets, nested and indexed paths, REMOVE) and what they refuse: each is
 # run on the shortcut server and on plain moto in a fresh process, and the answers must match.
@@ -176,6 +190,25 @@ _UPDATE_CASES: list[tuple[str, dict | None, dict]] = [
                                              "ExpressionAttributeValues": {":e": {"S": ""}}}),
     ("a wrong type for an index key", {}, {"UpdateExpression": "SET gk = :n",
                                           "ExpressionAttributeValues": {":n": {"N": "1"}}}),
+    # On an item that does not exist yet, moto validates twice (the stand-in, once when it can).
+    ("a new item whose expression reads its key", None, {"UpdateExpression": "SET a = id"}),
+    ("a new item whose expression reads its key by a name", None, {
+        "UpdateExpression": "SET a = if_not_exists(#k, :v)", "ExpressionAttributeNames": {"#k": "id"},
+        "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+    ("a new item with an undefined value", None, {"UpdateExpression": "SET a = :nope"}),
+    ("a new item with a reserved word", None, {"UpdateExpression": "SET status = :v",
+                                               "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+    ("a new item with a path under a missing attribute", None, {
+        "UpdateExpression": "SET a.b = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+    ("a new item with its key updated", None, {"UpdateExpression": "SET #k = :v",
+                                               "ExpressionAttributeNames": {"#k": "id"},
+                                               "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+    ("a new item with arithmetic on missing attributes", None, {
+        "UpdateExpression": "SET n = if_not_exists(n, :one) + :one, l = list_append(if_not_exists(l, :e), :e)",
+        "ExpressionAttributeValues": {":one": {"N": "1"}, ":e": {"L": [{"S": "x"}]}}}),
+    # moto's item size limit (405,000 bytes as moto counts them, every type): one byte under, one over
+    (_SIZE_UNDER := "an item just under moto's size limit", _SIZED_ITEM, _sized_update(_SIZE_LIMIT_TEXT)),
+    (_SIZE_OVER := "an item just over moto's size limit", _SIZED_ITEM, _sized_update(_SIZE_LIMIT_TEXT + "a")),
 ]
 
 
@@ -205,8 +238,17 @@ def run_update_cases(dynamodb: object) -> list[list]:
             except Exception as exc:  # noqa: BLE001 - the answer compared is the error's code and message
                 answer = f"{type(exc).__name__}: {exc}"
             item = dynamodb.get_item(TableName=table, Key=key).get("Item")  # type: ignore[attr-defined]
-            results.append([name, how, answer, item])
+            if item and "big" in item:
+                item["big"] = {"S": f"{len(item['big']['S'].encode())} bytes"}  # what matters, shortly
+            results.append([name, how, answer, _printable(item)])
     return results
+
+
+def _printable(item: dict | None) -> dict | None:
+    """Binary values as text, so that the answers can be compared through JSON."""
+    if item is None:
+        return None
+    return json.loads(json.dumps(item, default=lambda value: f"bytes:{bytes(value).hex()}"))
 
 
 _PLAIN_MOTO = """
@@ -238,3 +280,74 @@ def test_given_update_expressions_of_every_kind_then_the_shortcut_server_answers
     for mine, theirs in zip(got, expected, strict=True):
         assert mine == theirs, f"{mine[0]} ({mine[1]})"
     assert sum(1 for r in got if r[2] != "ok") >= 12  # the refusals were exercised, not only successes
+    answers = {(r[0], r[1]): r[2] for r in got}
+    for how in ("update_item", "transaction"):  # the size limit was reached, not merely approached
+        assert answers[(_SIZE_UNDER, how)] == "ok" and answers[(_SIZE_OVER, how)] != "ok"
+
+
+def run_sqs_cases(sqs: object) -> list[list]:
+    """Counts of a queue with delayed, in-flight and visible messages, and deletes of every kind: by
+    the newest receipt handle, by an older one of a message received again, twice, and by a handle
+    that never was (refused). Each answer, then the counts and what is left."""
+    url = sqs.create_queue(QueueName=f"s-{uuid.uuid4().hex[:8]}")["QueueUrl"]  # type: ignore[attr-defined]
+    results: list[list] = []
+
+    def counts(step: str) -> None:
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]  # type: ignore[attr-defined]
+        results.append([step, {name: attributes[name] for name in (
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")}])
+
+    def delete(step: str, handle: str) -> None:
+        try:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)  # type: ignore[attr-defined]
+            results.append([step, "ok"])
+        except Exception as exc:  # noqa: BLE001 - the answer compared is the error's code and message
+            results.append([step, f"{type(exc).__name__}: {exc}"])
+
+    for i in range(6):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}", DelaySeconds=60 if i >= 4 else 0)  # type: ignore[attr-defined]
+    counts("4 visible, 2 delayed")
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=0)["Messages"]  # type: ignore[attr-defined]
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60)["Messages"]  # type: ignore[attr-defined]
+    counts("4 in flight, 2 delayed")
+    by_body = {m["Body"]: m["ReceiptHandle"] for m in again}
+    delete("by the newest handle", by_body[sorted(by_body)[-1]])
+    delete("by an older handle of a message received again", first[0]["ReceiptHandle"])
+    delete("the same message again", first[0]["ReceiptHandle"])
+    delete("by a handle that never was", first[0]["ReceiptHandle"][:-8] + "AAAAAAAA")
+    counts("after the deletes")
+    sqs.send_message(QueueUrl=url, MessageBody="late")  # type: ignore[attr-defined]
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]  # type: ignore[attr-defined]
+    results.append(["visible at the end", sorted(m["Body"] for m in left)])
+    return results
+
+
+_PLAIN_MOTO_SQS = """
+import json, sys, boto3
+from moto import mock_aws
+sys.path.insert(0, sys.argv[1])
+from tests.integration.test_local_moto_speed import run_sqs_cases
+with mock_aws():
+    client = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    print(json.dumps(run_sqs_cases(client), sort_keys=True))
+"""
+
+
+def test_given_delayed_in_flight_and_deleted_messages_then_the_shortcut_server_counts_and_deletes_as_plain_moto(
+        session: EndpointSession) -> None:
+    # Given plain moto's answers, from a process where no shortcut was applied
+    root = Path(__file__).resolve().parents[2]
+    plain = subprocess.run([sys.executable, "-c", _PLAIN_MOTO_SQS, str(root)], capture_output=True, text=True,
+                           timeout=120, cwd=root, env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+    assert plain.returncode == 0, plain.stderr
+    expected = json.loads(plain.stdout)
+
+    # When the same requests go to the local runtime's AWS stand-in
+    got = json.loads(json.dumps(run_sqs_cases(session.client("sqs")), sort_keys=True))
+
+    # Then every count, every delete's answer and what is left are the same
+    assert got == expected
+    assert expected[1][1]["ApproximateNumberOfMessagesDelayed"] == "2"  # each count was exercised
+    assert expected[1][1]["ApproximateNumberOfMessagesNotVisible"] == "4"
+    assert [answer for _, answer in expected[2:6]][:3] == ["ok", "ok", "ok"] and expected[5][1] != "ok"

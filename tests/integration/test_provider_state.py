@@ -56,15 +56,12 @@ def sender(stack: Stack) -> ProviderState:
                          client=AtomicItemWrites(stack.session.client("dynamodb")))
 
 
-@pytest.mark.skip(reason="in the whole suite, moto in this process granted twice the limit (40 in a second) after "
-                         "earlier tests patched moto for the local runtime; passes alone. The bound is shown end to "
-                         "end by tests/e2e/test_throughput_e2e.py (moto in its own process). To investigate.")
 def test_given_four_concurrent_senders_limited_to_20_per_second_when_they_send_then_no_second_at_the_provider_holds_more(
         stack: Stack) -> None:
     # The senders, moto and the provider share this one Python process, as in the local runtime: the
     # same wider guard (wiring.traffic_policy) for the time a granted request takes to arrive.
     limits = limits_of(Throughput(per_second=20), guard_s=0.5)
-    total, sent, lock = 100, [0], threading.Lock()
+    total, sent, late, lock = 100, [0], [0], threading.Lock()
 
     def invocation(state: ProviderState) -> None:
         with requests.Session() as session:
@@ -73,11 +70,21 @@ def test_given_four_concurrent_senders_limited_to_20_per_second_when_they_send_t
                     wanted = min(10, total - sent[0])
                 if wanted <= 0:
                     return
+                asked = time.monotonic()  # the grant is dated no earlier than this
                 decision = state.reserve("acme", limits, wanted, MessageType.NOTIFICATION, utc_now())
                 with lock:
                     granted = min(decision.granted, total - sent[0])
                     sent[0] += granted
-                for _ in range(granted):
+                for done in range(granted):
+                    # The bound is promised for requests that go out within the guard of their grant.
+                    # Here a stall of the whole process (a full garbage collection of a long test
+                    # session's heap, a loaded machine) can hold a grant's requests past it; those
+                    # are given back and asked for again, as a late grant must be.
+                    if time.monotonic() - asked > limits.guard_ms / 1000:
+                        with lock:
+                            sent[0] -= granted - done
+                            late[0] += granted - done
+                        break
                     session.post(provider.url_for("/sms"), json={"text": "hi"})
                 if decision.granted < wanted:
                     time.sleep(min(decision.retry_in_s, 0.2))
@@ -91,7 +98,7 @@ def test_given_four_concurrent_senders_limited_to_20_per_second_when_they_send_t
         received = [request.received_at for request in provider.requests]
 
     assert len(received) == total
-    assert most_in_any_second(received) <= 20
+    assert most_in_any_second(received) <= 20, f"{late[0]} granted requests were given back late"
     assert max(received) - min(received) >= 4.0  # 100 at 20 a second: the senders were held back
 
 
