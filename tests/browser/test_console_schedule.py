@@ -12,10 +12,12 @@ from tests.e2e.local_stack import LocalStack
 
 def test_given_a_message_scheduled_an_hour_ahead_when_the_operator_cancels_it_then_the_page_shows_it_canceled(
         console: Console, stack: LocalStack) -> None:
-    # Given a message scheduled an hour ahead
+    # Given a message scheduled an hour ahead, with a callback URL and metadata
     send_at = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
     answer = requests.post(f"{stack.api}/messages", json={"to": new_phone(), "text": "See you tomorrow", "sender": "ACME",
-                                                          "send_at": send_at.isoformat()}, timeout=10)
+                                                          "send_at": send_at.isoformat(),
+                                                          "callback_url": "http://127.0.0.1:9/status",
+                                                          "metadata": {"order": 42}}, timeout=10)
     assert answer.status_code == 202, answer.text
     message_id = answer.json()["id"]
 
@@ -26,6 +28,8 @@ def test_given_a_message_scheduled_an_hour_ahead_when_the_operator_cancels_it_th
     # Then it shows the status scheduled, when it is to be sent, and a Cancel button
     assert console.definition("Status") == "scheduled"
     assert console.definition("Scheduled for")
+    assert console.definition("Callback URL") == "http://127.0.0.1:9/status"
+    assert console.definition("Metadata") == '{"order":42}'
     console.screenshot("message-scheduled")
 
     # When the operator cancels it and confirms

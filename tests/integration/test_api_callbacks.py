@@ -42,6 +42,8 @@ def test_given_a_loopback_callback_url_in_the_local_runtime_when_posted_then_it_
     assert (queued["callback_url"], queued["metadata"]) == ("http://127.0.0.1:8080/cb", {"k": 1})
     item = with_acme.stack.table("MessagesTable").get_item(Key={"id": "m-cb"})["Item"]
     assert (item["callback_url"], item["metadata"]) == ("http://127.0.0.1:8080/cb", {"k": 1})
+    shown = with_acme.call("GET", "/messages/m-cb").json()
+    assert (shown["callback_url"], shown["metadata"]) == ("http://127.0.0.1:8080/cb", {"k": 1})
 
 
 def test_given_the_stack_when_the_callback_secret_is_read_then_it_is_the_secret_in_secrets_manager(api: Api) -> None:

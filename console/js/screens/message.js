@@ -35,6 +35,8 @@ async function load(container, id) {
     ['Unicode', message.is_unicode === undefined || message.is_unicode === null ? undefined : (message.is_unicode ? 'yes (UCS-2)' : 'no (GSM-7)')],
     ['Provider message id', message.provider_message_id ? h('span', { class: 'mono' }, message.provider_message_id) : undefined],
     ['Campaign', message.campaign_id],
+    ['Callback URL', message.callback_url ? h('span', { class: 'mono' }, message.callback_url) : undefined],
+    ['Metadata', message.metadata ? h('span', { class: 'mono' }, JSON.stringify(message.metadata)) : undefined],
     ['Created', message.created_at ? time(message.created_at) : undefined],
     ['Updated', message.updated_at ? time(message.updated_at) : undefined],
   ].filter(([, value]) => value !== undefined && value !== null && value !== '');

@@ -39,6 +39,8 @@ class MessageView(MessageSummary):
     campaign_id: str | None = None
     provider_message_id: str | None = None
     send_at: str | None = Field(default=None, description="when a scheduled message is sent (SPEC 2)")
+    callback_url: str | None = Field(default=None, description="where its status changes are POSTed (SPEC 10)")
+    metadata: dict[str, Any] | None = Field(default=None, description="the caller's object, echoed in status events")
     history: list[StatusChange] = Field(default_factory=list, description="every status change, oldest first")
 
 
