@@ -25,9 +25,9 @@ from datetime import datetime
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from smsbridge.adapters.attribute_values import attribute_values, plain_item
 from smsbridge.core.circuit import Circuit, CircuitPolicy, after_failure, probe_won
 from smsbridge.core.throughput import Grant, Limits, Window, epoch_ms, grant, paused
 from smsbridge.models.message import MessageType
@@ -35,8 +35,6 @@ from smsbridge.models.message import MessageType
 MAX_CONFLICTS = 8  # concurrent writers are a handful of invocations: past this, the batch waits a little
 CONFLICT_WAIT_S = 0.2
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 @dataclass(frozen=True)
@@ -79,15 +77,15 @@ class ProviderState:
                     UpdateExpression="SET #g = :grants, #v = :next",
                     ConditionExpression=condition,
                     ExpressionAttributeNames={"#g": "grants", "#v": "v"},
-                    ExpressionAttributeValues=_values(values),
+                    ExpressionAttributeValues=attribute_values(values),
                     ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
-                item = _item(error.response.get("Item"))
+                item = plain_item(error.response.get("Item"))
                 self._keep(provider_id, item)
                 continue
-            self._keep(provider_id, _item(answer.get("Attributes")))
+            self._keep(provider_id, plain_item(answer.get("Attributes")))
             return decision
         return Grant(0, CONFLICT_WAIT_S, _window(item))
 
@@ -100,14 +98,14 @@ class ProviderState:
                 UpdateExpression="SET #p = :p, #s = :s ADD #v :one",
                 ConditionExpression="attribute_not_exists(#p) OR #p < :p",
                 ExpressionAttributeNames={"#p": "paused_until", "#s": "slow_until", "#v": "v"},
-                ExpressionAttributeValues=_values({":p": window.paused_until, ":s": window.slow_until, ":one": 1}),
+                ExpressionAttributeValues=attribute_values({":p": window.paused_until, ":s": window.slow_until, ":one": 1}),
                 ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            self._keep(provider_id, _item(error.response.get("Item")))  # paused longer already
+            self._keep(provider_id, plain_item(error.response.get("Item")))  # paused longer already
             return
-        self._keep(provider_id, _item(answer.get("Attributes")))
+        self._keep(provider_id, plain_item(answer.get("Attributes")))
 
     # ------------------------------------------------------------ circuit
 
@@ -119,9 +117,9 @@ class ProviderState:
         """Count a failure proving non-acceptance; open the circuit when it is the threshold's or a probe's."""
         answer = self._client.update_item(
             TableName=self._table, Key=_key(provider_id), UpdateExpression="ADD #f :one",
-            ExpressionAttributeNames={"#f": "failures"}, ExpressionAttributeValues=_values({":one": 1}),
+            ExpressionAttributeNames={"#f": "failures"}, ExpressionAttributeValues=attribute_values({":one": 1}),
             ReturnValues="ALL_NEW")
-        item = _item(answer.get("Attributes"))
+        item = plain_item(answer.get("Attributes"))
         counted = _circuit(item)
         before = Circuit(failures=counted.failures - 1, opened_at=counted.opened_at,
                          half_open_at=counted.half_open_at, probe_until=counted.probe_until)
@@ -133,9 +131,9 @@ class ProviderState:
                     TableName=self._table, Key=_key(provider_id),
                     UpdateExpression="SET #o = :o, #h = :h REMOVE #pr",
                     ExpressionAttributeNames={"#o": "opened_at", "#h": "half_open_at", "#pr": "probe_until"},
-                    ExpressionAttributeValues=_values({":o": target.opened_at, ":h": target.half_open_at}),
+                    ExpressionAttributeValues=attribute_values({":o": target.opened_at, ":h": target.half_open_at}),
                     ReturnValues="ALL_NEW", **({"ConditionExpression": condition} if condition else {}))
-                item = _item(answer.get("Attributes"))
+                item = plain_item(answer.get("Attributes"))
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise  # another sender opened it first: the count above is all there is to write
@@ -149,8 +147,8 @@ class ProviderState:
             UpdateExpression="SET #f = :zero REMOVE #o, #h, #pr",
             ExpressionAttributeNames={"#f": "failures", "#o": "opened_at", "#h": "half_open_at",
                                       "#pr": "probe_until"},
-            ExpressionAttributeValues=_values({":zero": 0}), ReturnValues="ALL_NEW")
-        self._keep(provider_id, _item(answer.get("Attributes")))
+            ExpressionAttributeValues=attribute_values({":zero": 0}), ReturnValues="ALL_NEW")
+        self._keep(provider_id, plain_item(answer.get("Attributes")))
 
     def try_probe(self, provider_id: str, policy: CircuitPolicy, now: datetime) -> bool:
         """Whether this sender wins the half-open circuit's one probe."""
@@ -162,14 +160,14 @@ class ProviderState:
                 ConditionExpression="attribute_exists(#o) AND #h <= :now AND "
                                     "(attribute_not_exists(#pr) OR #pr <= :now)",
                 ExpressionAttributeNames={"#o": "opened_at", "#h": "half_open_at", "#pr": "probe_until"},
-                ExpressionAttributeValues=_values({":now": now_ms, ":lease": lease}),
+                ExpressionAttributeValues=attribute_values({":now": now_ms, ":lease": lease}),
                 ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            self._keep(provider_id, _item(error.response.get("Item")))
+            self._keep(provider_id, plain_item(error.response.get("Item")))
             return False
-        self._keep(provider_id, _item(answer.get("Attributes")))
+        self._keep(provider_id, plain_item(answer.get("Attributes")))
         return True
 
     # ------------------------------------------------------------ the admin API
@@ -183,7 +181,7 @@ class ProviderState:
             while pending:
                 answer = self._client.batch_get_item(RequestItems=pending)
                 for raw in answer.get("Responses", {}).get(self._table, []):
-                    item = _item(raw)
+                    item = plain_item(raw)
                     found[item["provider"]] = item
                 pending = answer.get("UnprocessedKeys") or {}
         return {i: ProviderTrafficState(_window(found.get(i)), _circuit(found.get(i))) for i in ids}
@@ -203,7 +201,7 @@ class ProviderState:
             if kept is not None:
                 return kept[1]
             answer = self._client.get_item(TableName=self._table, Key=_key(provider_id))
-            item = _item(answer.get("Item"))
+            item = plain_item(answer.get("Item"))
             self._keep(provider_id, item)
             return item
 
@@ -220,14 +218,6 @@ def _key(provider_id: str) -> dict[str, Any]:
     return {"provider": {"S": provider_id}}
 
 
-def _values(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
-
-
-def _item(raw: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not raw:
-        return None
-    return {name: _deserializer.deserialize(value) for name, value in raw.items()}
 
 
 def _number(item: dict[str, Any] | None, name: str) -> int | None:

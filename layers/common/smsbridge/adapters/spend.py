@@ -15,14 +15,12 @@ from datetime import datetime
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from smsbridge.adapters.attribute_values import attribute_values, plain_item
 from smsbridge.clock import iso_utc
 from smsbridge.core.spend import ALERT_LEVELS, MonthCount
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 class SpendLedger:
@@ -55,7 +53,7 @@ class SpendLedger:
                 UpdateExpression="ADD #n :n SET #l = :limit",
                 ConditionExpression="attribute_not_exists(#n) OR #n <= :room",
                 ExpressionAttributeNames={"#n": "segments", "#l": "limit"},
-                ExpressionAttributeValues=_values({":n": segments, ":limit": limit, ":room": limit - segments}),
+                ExpressionAttributeValues=attribute_values({":n": segments, ":limit": limit, ":room": limit - segments}),
                 ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -71,7 +69,7 @@ class SpendLedger:
             answer = self._client.update_item(
                 TableName=self._table, Key=_key(provider_id, month), UpdateExpression="SET #a = :at",
                 ConditionExpression="attribute_not_exists(#a)", ExpressionAttributeNames={"#a": _alert(level)},
-                ExpressionAttributeValues=_values({":at": iso_utc(now)}),
+                ExpressionAttributeValues=attribute_values({":at": iso_utc(now)}),
                 ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -92,7 +90,7 @@ class SpendLedger:
     def alerts_sent_at(self, provider_id: str, month: str) -> dict[int, str]:
         """When each alert level was sent this month (for the admin API)."""
         answer = self._client.get_item(TableName=self._table, Key=_key(provider_id, month), ConsistentRead=True)
-        item = _item(answer.get("Item")) or {}
+        item = plain_item(answer.get("Item")) or {}
         return {level: item[_alert(level)] for level in ALERT_LEVELS if _alert(level) in item}
 
     def _keep(self, provider_id: str, month: str, count: MonthCount) -> MonthCount:
@@ -116,18 +114,10 @@ def _alert(level: int) -> str:
     return f"alert_{level}"
 
 
-def _values(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
-
-
-def _item(raw: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not raw:
-        return None
-    return {name: _deserializer.deserialize(value) for name, value in raw.items()}
 
 
 def _count(raw: dict[str, Any] | None) -> MonthCount:
-    item = _item(raw) or {}
+    item = plain_item(raw) or {}
     limit = item.get("limit")
     return MonthCount(used=int(item.get("segments", 0)),
                       alerts=frozenset(level for level in ALERT_LEVELS if _alert(level) in item),
