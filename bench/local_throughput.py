@@ -14,9 +14,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import requests  # noqa: E402
+
 from bench.local_child import local_runtime, queue_messages, received_at  # noqa: E402
+from tests.e2e.local_stack import LocalStack  # noqa: E402
 
 TARGET_PER_S = 150
+
+
+def moto_cpu_by_call(runtime: LocalStack) -> dict[str, dict[str, float]]:
+    """The CPU moto's process has spent so far on each kind of call (local/aws.py `CallMeter`)."""
+    answer = requests.get(f"{runtime.addresses['aws_url']}/_local/cpu", timeout=10)
+    answer.raise_for_status()
+    return answer.json()
 
 
 def main(count: int = 1000) -> int:
@@ -25,7 +35,7 @@ def main(count: int = 1000) -> int:
         run = time.time_ns()
         bodies = [{"id": f"rate-{run}-{i}", "to": "+33612345678", "text": f"Your code is {i:04d}",
                    "type": "NOTIFICATION"} for i in range(count)]
-        cpu_before = runtime.cpu_seconds()
+        cpu_before, calls_before = runtime.cpu_seconds(), moto_cpu_by_call(runtime)
         started = time.time()
         queue_messages(sqs, url, bodies)
         queued_in = time.time() - started
@@ -38,6 +48,7 @@ def main(count: int = 1000) -> int:
             time.sleep(0.5)
             inbox = runtime.inbox()
         cpu = {name: (used - cpu_before[name]) / count * 1000 for name, used in runtime.cpu_seconds().items()}
+        calls = moto_cpu_by_call(runtime)
         last = max(received_at(m) for m in inbox)
         elapsed = last - started
         rate = count / elapsed
@@ -45,6 +56,12 @@ def main(count: int = 1000) -> int:
               f"{elapsed:.1f} s, queued in {queued_in:.1f} s; target >= {TARGET_PER_S}/s, before lanes 23/s)")
         # Whichever process nears a second of CPU per second bounds the rate (each has one GIL).
         print(f"  cpu_ms_per_message: runtime={cpu['runtime']:.1f} moto={cpu['moto']:.1f}")
+        by_call = sorted(((spent["cpu_s"] - calls_before.get(name, {}).get("cpu_s", 0.0),
+                           spent["calls"] - calls_before.get(name, {}).get("calls", 0), name)
+                          for name, spent in calls.items()), reverse=True)
+        print("  moto cpu_ms_per_message by call: " + ", ".join(
+            f"{name}={seconds / count * 1000:.2f} ({made / count:.2f} calls)"
+            for seconds, made, name in by_call if made > 0 and seconds / count >= 0.00005))
         if len(inbox) != count:
             print(f"the sandbox received {len(inbox)} requests for {count} messages", file=sys.stderr)
             return 1

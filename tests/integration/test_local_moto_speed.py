@@ -1,5 +1,6 @@
 """The AWS stand-in's shortcuts (local/aws.py) answer as moto does: a cancelled DynamoDB transaction
-still leaves every item as it was, and SQS still lists, counts and delivers what it should."""
+still leaves every item as it was, SQS still lists, counts and delivers what it should, a stream
+gives the same records and an EventBridge rule delivers the same events."""
 from __future__ import annotations
 
 import json
@@ -8,9 +9,12 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from local.aws import EndpointSession, MotoServer
@@ -351,3 +355,107 @@ def test_given_delayed_in_flight_and_deleted_messages_then_the_shortcut_server_c
     assert expected[1][1]["ApproximateNumberOfMessagesDelayed"] == "2"  # each count was exercised
     assert expected[1][1]["ApproximateNumberOfMessagesNotVisible"] == "4"
     assert [answer for _, answer in expected[2:6]][:3] == ["ok", "ok", "ok"] and expected[5][1] != "ok"
+
+
+def run_stream_and_event_cases(client: Any) -> list[list]:
+    """What a table's stream gives after writes of every attribute kind (binary included), a
+    transaction and a delete, and what an EventBridge rule delivers to its SQS target: the records
+    and the events, without what differs by nature (random ids, clocks)."""
+    dynamodb, streams, events, sqs = (client(s) for s in ("dynamodb", "dynamodbstreams", "events", "sqs"))
+    table = f"s-{uuid.uuid4().hex[:8]}"
+    arn = dynamodb.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})["TableDescription"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    dynamodb.put_item(TableName=table, Item={
+        "id": {"S": "a"}, "n": {"N": "1.50"}, "t": {"BOOL": True}, "z": {"NULL": True}, "ss": {"SS": ["x", "y"]},
+        "ns": {"NS": ["1", "2"]}, "m": {"M": {"k": {"S": "v"}, "e": {"M": {}}, "l": {"L": [{"N": "3"}, {"S": "é"}]}}}})
+    dynamodb.update_item(TableName=table, Key={"id": {"S": "a"}}, UpdateExpression="SET n = n + :one, h = list_append(if_not_exists(h, :none), :h)",
+                         ExpressionAttributeValues={":one": {"N": "1"}, ":none": {"L": []}, ":h": {"L": [{"M": {"s": {"S": "sent"}}}]}})
+    dynamodb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": table, "Item": {"id": {"S": "b"}, "blob": {"B": b"\x00\xffbytes"}}}},
+        {"Update": {"TableName": table, "Key": {"id": {"S": "c"}}, "UpdateExpression": "SET s = :s",
+                    "ExpressionAttributeValues": {":s": {"S": "queued"}}}}])
+    dynamodb.delete_item(TableName=table, Key={"id": {"S": "a"}})
+    results: list[list] = []
+    for limit in (2, 10, 10):
+        answer = streams.get_records(ShardIterator=iterator, Limit=limit)
+        iterator = answer["NextShardIterator"]
+        for record in answer["Records"]:
+            change = dict(record["dynamodb"])
+            assert isinstance(change.pop("ApproximateCreationDateTime"), datetime)
+            assert change.pop("SizeBytes") > 0  # the length of the record's JSON, the clock's digits included
+            results.append(["record", record["eventName"], record["eventSource"], record["awsRegion"],
+                            _printable(change)])
+        results.append(["page", limit, len(answer["Records"])])
+
+    queue = sqs.create_queue(QueueName=f"e-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = f"r-{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["smsbridge"], "detail": {"status": ["sent", "failed"]}}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": queue_arn}])
+    put = events.put_events(Entries=[
+        {"Source": "smsbridge", "DetailType": "sms.status", "Detail": json.dumps({"id": f"m{i}", "status": status})}
+        for i, status in enumerate(["sent", "queued", "failed", "sent"])] + [
+        {"Source": "other", "DetailType": "sms.status", "Detail": json.dumps({"id": "x", "status": "sent"})}])
+    results.append(["put", put["FailedEntryCount"], len(put["Entries"])])
+    delivered = []
+    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            event = json.loads(message["Body"])
+            delivered.append({k: v for k, v in event.items() if k not in ("id", "time")})
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    results.append(["delivered", sorted(delivered, key=lambda e: e["detail"]["id"])])
+    return results
+
+
+_PLAIN_MOTO_STREAMS_EVENTS = """
+import json, sys, boto3
+from moto import mock_aws
+sys.path.insert(0, sys.argv[1])
+from tests.integration.test_local_moto_speed import run_stream_and_event_cases
+with mock_aws():
+    client = lambda service: boto3.client(service, region_name="us-east-1", aws_access_key_id="testing",
+                                          aws_secret_access_key="testing")
+    print(json.dumps(run_stream_and_event_cases(client), sort_keys=True))
+"""
+
+
+def test_given_stream_records_and_rule_targets_then_the_shortcut_server_gives_what_plain_moto_gives(
+        session: EndpointSession) -> None:
+    # Given plain moto's stream records and rule deliveries, from a process where no shortcut was applied
+    root = Path(__file__).resolve().parents[2]
+    plain = subprocess.run([sys.executable, "-c", _PLAIN_MOTO_STREAMS_EVENTS, str(root)], capture_output=True,
+                           text=True, timeout=120, cwd=root,
+                           env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+    assert plain.returncode == 0, plain.stderr
+    expected = json.loads(plain.stdout)
+
+    # When the same writes, reads and events go to the local runtime's AWS stand-in
+    got = json.loads(json.dumps(run_stream_and_event_cases(session.client), sort_keys=True))
+
+    # Then every record (binary values included), every page and every delivered event is the same
+    assert got == expected
+    assert [r[1] for r in expected if r[0] == "record"] == ["INSERT", "MODIFY", "INSERT", "INSERT", "INSERT", "REMOVE"]
+    assert [e["detail"]["id"] for e in expected[-1][1]] == ["m0", "m2", "m3"]  # the pattern was applied
+
+
+def test_given_calls_to_the_stand_in_then_its_cpu_by_call_counts_them(session: EndpointSession) -> None:
+    # Given the CPU the stand-in had spent so far, by kind of call
+    def by_call() -> dict:
+        answer = requests.get(f"{session.endpoint_url}/_local/cpu", timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    before = by_call().get("AmazonSQS.ListQueues", {"calls": 0, "cpu_s": 0.0})
+
+    # When a client lists the queues three times
+    for _ in range(3):
+        session.client("sqs").list_queues()
+
+    # Then three more such calls are counted, with the CPU they took
+    after = by_call()["AmazonSQS.ListQueues"]
+    assert after["calls"] - before["calls"] == 3
+    assert after["cpu_s"] > before["cpu_s"]
