@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import pickle
+import string
 import subprocess
 import sys
 import threading
@@ -492,6 +493,40 @@ def _event_paths_parsed_once() -> None:
     jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
 
 
+def _random_strings_drawn_at_once() -> None:
+    """moto draws each request id (52 characters) and each SQS receipt handle (185) one character
+    per `random.choice` call: about 0.3 ms of CPU per message. The same strings (length, alphabet,
+    uniform draws from moto's own seedable `mock_random`) in one `choices` call each."""
+    from moto.moto_api._internal import mock_random
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    if getattr(MotoRandom.get_random_string, "drawn_at_once", False):
+        return
+
+    def get_random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        drawn = "".join(self.choices(pool, k=length))
+        return drawn.lower() if lower_case else drawn
+
+    def generate_receipt_handle() -> str:
+        return "".join(mock_random.choices(string.ascii_lowercase, k=185))
+
+    get_random_string.drawn_at_once = True  # type: ignore[attr-defined]
+    MotoRandom.get_random_string = get_random_string
+    sqs_models.generate_receipt_handle = generate_receipt_handle
+
+
+def _handler_methods_listed_once() -> None:
+    """moto finds whether a request's action is one of its handler's methods by listing the class's
+    members (`inspect.getmembers`, a hundred `isfunction` calls) at every request. The handler
+    classes do not change while the server runs: each is listed once."""
+    from moto.core import responses as core_responses
+
+    if hasattr(core_responses.method_names_from_class, "cache_info"):
+        return
+    core_responses.method_names_from_class = functools.lru_cache(maxsize=None)(core_responses.method_names_from_class)
+
+
 _RECORD_KEYS = frozenset({"eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "dynamodb"})
 _CHANGE_KEYS = frozenset({"ApproximateCreationDateTime", "Keys", "NewImage", "OldImage", "SequenceNumber",
                           "SizeBytes", "StreamViewType"})
@@ -676,6 +711,8 @@ class MotoServer:
         _new_items_validated_once()
         _event_paths_parsed_once()
         _stream_records_written_directly()
+        _random_strings_drawn_at_once()
+        _handler_methods_listed_once()
         from local.streams import keep_streams_consistent
 
         keep_streams_consistent()  # after the patches above: it cuts back what a cancelled transaction wrote

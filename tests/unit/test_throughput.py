@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsbridge.core.throughput import Window, grant, granted_within, limits_of, paused
+from smsbridge.core.throughput import Limits, Window, given_back, grant, granted_within, limits_of, paused
 from smsbridge.models.message import MessageType
 from smsbridge.models.provider import Throughput
 
@@ -107,3 +107,25 @@ def test_given_a_fractional_rate_when_limits_are_made_then_the_window_widens_to_
     assert (limits.capacity, limits.window_ms) == (1, 2000)
     assert first.granted == 1
     assert grant(first.window, limits, 1, NOTIFICATION, at(1999)).granted == 0
+
+
+def test_given_a_grant_partly_unused_when_given_back_then_the_window_holds_only_what_was_sent() -> None:
+    # Given a window holding a grant of 2 and a later one of 5, of which 3 were never sent
+    window = Window(grants=((1_000, 2), (1_200, 5)))
+
+    # When the 3 are given back, then the later grant holds 2 and the earlier one is untouched
+    assert given_back(window, 1_200, 3).grants == ((1_000, 2), (1_200, 2))
+    # And a grant given back whole leaves the window; one that has left it already changes nothing
+    assert given_back(window, 1_200, 9).grants == ((1_000, 2),)
+    assert given_back(window, 900, 1) == window
+
+
+def test_given_a_full_window_when_its_last_grant_is_given_back_then_a_new_grant_gets_that_room() -> None:
+    limits = Limits(capacity=5, window_ms=1000, burst=5, guard_ms=250)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    first = grant(Window(), limits, 5, MessageType.NOTIFICATION, now)
+    assert grant(first.window, limits, 5, MessageType.NOTIFICATION, now).granted == 0
+
+    back = given_back(first.window, first.at_ms, 5)
+
+    assert grant(back, limits, 5, MessageType.NOTIFICATION, now).granted == 5

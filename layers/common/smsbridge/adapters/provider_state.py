@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 
 from smsbridge.adapters.attribute_values import attribute_values, plain_item
 from smsbridge.core.circuit import Circuit, CircuitPolicy, after_failure, probe_won
-from smsbridge.core.throughput import Grant, Limits, Window, epoch_ms, grant, paused
+from smsbridge.core.throughput import Grant, Limits, Window, epoch_ms, given_back, grant, paused
 from smsbridge.models.message import MessageType
 
 MAX_CONFLICTS = 8  # concurrent writers are a handful of invocations: past this, the batch waits a little
@@ -88,6 +88,34 @@ class ProviderState:
             self._keep(provider_id, plain_item(answer.get("Attributes")))
             return decision
         return Grant(0, CONFLICT_WAIT_S, _window(item))
+
+    def give_back(self, provider_id: str, at_ms: int, count: int) -> None:
+        """Take `count` requests that were granted at `at_ms` and never sent off the window, so that the
+        next grant may use them: as `reserve`, a write conditioned on the version of the kept copy
+        (which holds this process's own grant), and a conflict brings the current item back."""
+        kept = self._copies.get(provider_id)
+        item = kept[1] if kept is not None else None
+        for _ in range(MAX_CONFLICTS):
+            window = _window(item)
+            after = given_back(window, at_ms, count)
+            if after.grants == window.grants or not item or "v" not in item:
+                return  # that grant has left the window (or holds nothing more to give back)
+            try:
+                answer = self._client.update_item(
+                    TableName=self._table, Key=_key(provider_id),
+                    UpdateExpression="SET #g = :grants, #v = :next", ConditionExpression="#v = :v",
+                    ExpressionAttributeNames={"#g": "grants", "#v": "v"},
+                    ExpressionAttributeValues=attribute_values({":grants": [list(pair) for pair in after.grants],
+                                                                ":v": int(item["v"]), ":next": int(item["v"]) + 1}),
+                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                item = plain_item(error.response.get("Item"))
+                self._keep(provider_id, item)
+                continue
+            self._keep(provider_id, plain_item(answer.get("Attributes")))
+            return
 
     def pause(self, provider_id: str, seconds: float, now: datetime, *, slow_for_s: float) -> None:
         """After a 429: nothing granted for `seconds` by anyone, then half the rate for `slow_for_s`."""

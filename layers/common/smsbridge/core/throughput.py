@@ -85,6 +85,7 @@ class Grant:
     retry_in_s: float
     window: Window
     changed: bool = field(default=False)  # whether the state must be written
+    at_ms: int = 0  # when it was granted: the entry of `window.grants` that holds it
 
 
 def lane_capacity(limits: Limits, window: Window, lane: MessageType, now_ms: int) -> int:
@@ -120,7 +121,23 @@ def grant(window: Window, limits: Limits, count: int, lane: MessageType, now: da
     if granted < count:
         retry_in_s = _until_room(live, limits, window, lane, now_ms) / 1000
     new = replace(window, grants=live)
-    return Grant(granted, retry_in_s, new, changed=granted > 0 or live != window.grants)
+    return Grant(granted, retry_in_s, new, changed=granted > 0 or live != window.grants, at_ms=now_ms)
+
+
+def given_back(window: Window, at_ms: int, count: int) -> Window:
+    """The state once `count` requests granted at `at_ms` are given back unsent (their invocation ran
+    out of time, its batch ended early): the next grant may use them. Never more than that grant
+    holds; a grant no longer in the window is gone already."""
+    grants = []
+    for granted_at, granted in window.grants:
+        if granted_at == at_ms and count > 0:
+            kept = granted - min(granted, count)
+            count = 0
+            if kept <= 0:
+                continue
+            granted = kept
+        grants.append((granted_at, granted))
+    return replace(window, grants=tuple(grants))
 
 
 def _until_room(live: tuple[tuple[int, int], ...], limits: Limits, window: Window, lane: MessageType,

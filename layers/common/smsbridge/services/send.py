@@ -87,6 +87,8 @@ class _Job:
     request: HttpRequest | None  # rendered for this message alone; None when it cannot be
     render_error: str | None = None
     state: MessageState = MessageState()  # as the claim found it
+    grant: Any = None  # the throughput reservation (services.traffic.Reservation) that let it go
+    started: bool = False  # whether its request was started: else its grant is given back
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,19 @@ class SendService:
             with ThreadPoolExecutor(max_workers=max(1, min(self._concurrency, len(jobs))),
                                     thread_name_prefix="send") as pool:
                 results.update(self._send(list(jobs.values()), remaining_ms, pool))
+            self._give_back_unused(jobs.values())
         return results
+
+    def _give_back_unused(self, jobs: Iterable[_Job]) -> None:
+        """Throughput granted to messages whose request was never started (the batch ended before it,
+        the invocation's time ran short) goes back to the provider's window for the next batch."""
+        unused: dict[int, tuple[_Job, int]] = {}
+        for job in jobs:
+            if job.grant is not None and job.grant.at_ms and not job.started:
+                first, count = unused.get(id(job.grant), (job, 0))
+                unused[id(job.grant)] = (first, count + 1)
+        for job, count in unused.values():
+            self._traffic.give_back(job.provider, job.grant, count)
 
     # One record's unexpected failure (a DynamoDB error, a bug) must not fail its neighbours: it
     # is left on the queue, to come back after the queue's visibility timeout.
@@ -335,6 +349,8 @@ class SendService:
             reservation = self._traffic.reserve(group[0].provider, len(group), lane)
             count = max(0, min(len(group), reservation.granted))
             granted += group[:count]
+            for job in group[:count]:
+                job.grant = reservation
             for job in group[count:]:
                 results[job.record.messageId] = self._wait(
                     job.record, reservation.retry_in_s,
@@ -481,6 +497,8 @@ class SendService:
             outcome = Outcome("retry", "not sent: the invocation's time was running out", retry_after_s=0.0)
             request.deliveries = [Delivery(outcome, request.provider, requested=False) for _ in jobs]
             return request
+        for job in jobs:
+            job.started = True
         try:
             # A lone message goes out as rendered at admission; a batch is rendered as one request.
             request.deliveries = self._traffic.send(

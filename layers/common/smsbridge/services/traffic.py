@@ -53,6 +53,7 @@ class Reservation:
 
     granted: int
     retry_in_s: float = 0.0
+    at_ms: int = 0  # when the shared limiter granted them (0: no limiter was asked)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,18 @@ class Traffic:
         decision = self._state.reserve(provider.id, limits, count, lane, self._clock())
         if decision.granted < count:
             metrics.add_metric(name="ThroughputWaits", unit="Count", value=count - decision.granted)
-        return Reservation(granted=decision.granted, retry_in_s=decision.retry_in_s)
+        return Reservation(granted=decision.granted, retry_in_s=decision.retry_in_s,
+                           at_ms=decision.at_ms if decision.granted else 0)
+
+    def give_back(self, provider: ProviderConfig, reservation: Reservation, count: int) -> None:
+        """Return `count` of a reservation's requests that were never sent, for the next batch to use.
+        A failure costs only throughput (the grant then expires by time), never a message."""
+        if self._state is None or reservation.at_ms == 0 or count <= 0:
+            return
+        try:
+            self._state.give_back(provider.id, reservation.at_ms, min(count, reservation.granted))
+        except Exception:  # noqa: BLE001 - the unsent messages are on their queue whatever happens here
+            logger.exception("could not give back unused throughput", provider=provider.id, count=count)
 
     def send(self, provider: ProviderConfig, messages: Sequence[OutboundMessage], *,
              request: HttpRequest | None = None, failover: bool = True) -> list[Delivery]:
