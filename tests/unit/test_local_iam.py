@@ -3,6 +3,7 @@ needs, the functions' policies as SAM deploys them, and the botocore hook that r
 it is sent."""
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -224,3 +225,20 @@ def test_given_the_layers_worker_threads_when_an_invocation_uses_them_then_they_
 
     assert seen == ["SendFunction"] * 4
     assert unseen is None  # a plain executor's threads start without the invocation
+
+
+# ---------------------------------------------------------------- make iam-report
+
+def test_given_a_recorded_run_when_reported_then_used_grants_show_their_actions_and_the_rest_are_listed_unused(
+        template: Template, tmp_path: Path) -> None:
+    from local.iam_report import read_used, report
+
+    recorded = tmp_path / "used.jsonl"
+    recorded.write_text(f'{{"function": "SendFunction", "action": "sqs:SendMessage", "resource": "{DLQ_ARN}", '
+                        '"allowed": true}\n', encoding="utf-8")
+
+    table, unused = report(template, read_used(recorded))
+
+    assert re.search(r"used   Policies\[\d+\] SQSSendMessagePolicy QueueName DeadLetterQueue.QueueName: sqs:SendMessage", table)
+    assert any(re.fullmatch(r"SendFunction: Policies\[\d+\] SESCrudPolicy IdentityName AlertSenderEmail", g) for g in unused)
+    assert not any("AWSLambdaBasicExecutionRole" in grant for grant in unused)  # Lambda's own, never listed
