@@ -14,6 +14,7 @@ import contextvars
 import copy
 import fnmatch
 import functools
+import hashlib
 import importlib.abc
 import importlib.machinery
 import json
@@ -21,6 +22,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -190,7 +192,28 @@ class _NoManagedPolicyNames:
 @functools.lru_cache(maxsize=8)
 def _translated_roles(document_json: str) -> dict[str, dict[str, Any]]:
     """Function logical id → its role's `Policies` and `ManagedPolicyArns`, intrinsics unresolved.
-    Cached: the translation takes about 0.15 s and the tests stand a stack up hundreds of times."""
+    Cached in the process and on disk, by the template's text and the translator's version: importing
+    the translator and translating cost about a second of CPU (ten under this machine's usual load),
+    and every local runtime and test process would pay it."""
+    from importlib.metadata import version
+
+    key = hashlib.sha256(f"{version('aws-sam-translator')}\n{document_json}".encode()).hexdigest()[:24]
+    cached = Path(tempfile.gettempdir()) / f"smsbridge-iam-roles-{key}.json"
+    try:
+        return json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    roles = _translate_roles(document_json)
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(json.dumps(roles), encoding="utf-8")
+        partial.replace(cached)  # whole or absent: another process may read it at any moment
+    except OSError:
+        log.debug("cannot cache the translated roles in %s", cached)
+    return roles
+
+
+def _translate_roles(document_json: str) -> dict[str, dict[str, Any]]:
     from samtranslator.translator.transform import transform
 
     saved = os.environ.get("AWS_DEFAULT_REGION")
@@ -394,14 +417,23 @@ class IamGuard:
         self._recorded: set[tuple[str, str, str]] = set()
         self._record_to = Path(record_to) if record_to else None
         self._lock = threading.Lock()
+        self._record_lock = threading.Lock()
         self.site = CallSite(template.region, template.account_id, self.secret_arn)
 
     @property
     def policies(self) -> dict[str, FunctionPolicy]:
-        # Built at the first call: the secrets the policies name exist by then (their ARNs carry a suffix).
+        # Built once the secrets the policies name exist (their ARNs carry a suffix): at the first call,
+        # or ahead by `prepare`.
         if self._policies is None:
-            self._policies = function_policies(self.template, secret_arn=self.secret_arn)
+            with self._lock:
+                if self._policies is None:
+                    self._policies = function_policies(self.template, secret_arn=self.secret_arn)
         return self._policies
+
+    def prepare(self) -> IamGuard:
+        """Build the policies now, in the background, so that no invocation waits for them."""
+        threading.Thread(target=lambda: self.policies, name="iam-policies", daemon=True).start()
+        return self
 
     def secret_arn(self, name: str) -> str:
         """A secret's full ARN; one that does not exist (yet) as `name-??????`, the form AWS documents
@@ -437,7 +469,7 @@ class IamGuard:
                 self._refuse(function, service, operation, action, resource, decision)
 
     def _record(self, key: tuple[str, str, str], decision: Decision) -> None:
-        with self._lock:
+        with self._record_lock:
             if key in self._recorded:
                 return
             self._recorded.add(key)

@@ -237,7 +237,7 @@ class LocalRuntime:
         if iam.check_enabled():
             secrets = session.client("secretsmanager")
             self.iam = iam.IamGuard(self.template, secrets_client=lambda: secrets,
-                                    record_to=os.environ.get(iam.RECORD_ENV) or None)
+                                    record_to=os.environ.get(iam.RECORD_ENV) or None).prepare()
             log.info("IAM: each AWS call a function makes is checked against its own policy (%s=off to stop it)",
                      iam.CHECK_ENV)
         else:
