@@ -14,7 +14,7 @@ export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install oracles test test-unit test-integration test-e2e lint validate build cold-start run demo console bench lock lock-oracles clean
+.PHONY: help install oracles test test-unit test-integration test-e2e lint validate build cold-start run demo console bench lock lock-oracles clean iam-report
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -57,6 +57,17 @@ test-integration: install oracles ## Only the integration tests (moto, loopback 
 
 test-e2e: install ## Only the end-to-end tests (the local runtime over HTTP)
 	$(BIN)/python -m pytest tests/e2e
+
+# Every AWS call a function makes runs through the local IAM check (docs/iam.md); this records the
+# (function, action, resource) triples of the e2e tests and the demo, then prints them against each
+# function's policy and lists the grants nothing used. IAM_SUITES=tests adds the other suites' paths.
+IAM_SUITES ?= tests/e2e
+IAM_RECORD := $(CURDIR)/$(VENV)/iam-used.jsonl
+iam-report: install ## What each function used of AWS in the e2e tests and the demo, against its IAM policy
+	rm -f $(IAM_RECORD)
+	SMSBRIDGE_IAM_RECORD=$(IAM_RECORD) $(BIN)/python -m pytest $(IAM_SUITES) -q
+	SMSBRIDGE_IAM_RECORD=$(IAM_RECORD) $(BIN)/python -m local.demo
+	$(BIN)/python -m local.iam_report $(IAM_RECORD)
 
 validate: install ## sam validate --lint
 	$(BIN)/sam validate --lint

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from local.iam import invocation
 from local.template import ACCOUNT_ID, REGION, ApiTrigger, FunctionSpec, SqsTrigger
 
 log = logging.getLogger("local.functions")
@@ -151,7 +152,9 @@ class FunctionHost:
             started = time.perf_counter()
             try:
                 handler = self.handler(function)
-                result = handler(event, LambdaContext(function, request_id))
+                # Every AWS call made until it returns is checked against this function's policy.
+                with invocation(function.logical_id):
+                    result = handler(event, LambdaContext(function, request_id))
                 error = None
             except Exception as exc:  # noqa: BLE001 - Lambda reports any exception as a function error
                 result = None

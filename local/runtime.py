@@ -25,6 +25,7 @@ from local.apigw import LocalApiGateway
 from local.aws import DUMMY_CREDENTIALS, EndpointSession, MotoProcess, sent_emails
 from local.functions import FunctionHost, apply_environment, environment_of, restore_environment
 from local.http import LoopbackServer, PortInUse
+from local import iam
 from local.poller import SqsEventSourceMapping, mappings_for
 from local.event_log import EventLog
 from local.streams import DynamoDbStreamMapping, stream_mappings_for
@@ -152,6 +153,7 @@ class LocalRuntime:
         self.streams: list[DynamoDbStreamMapping] = []
         self.event_log: EventLog | None = None
         self.providers: list[str] = []
+        self.iam: iam.IamGuard | None = None
         self.started_in_s: float | None = None
         self._moto: MotoProcess | None = None
         self._api: LoopbackServer | None = None
@@ -226,11 +228,21 @@ class LocalRuntime:
 
     def _start(self) -> None:
         settings = self.settings
+        iam.install_hook()  # before any client the functions make exists
         self._moto = MotoProcess(settings.aws_port).start()
         self.template = Template.load(settings.template, endpoint_url=self._moto.url,
                                       parameter_overrides=settings.parameter_overrides, stack_name=settings.stack_name)
         session = self.session()
         self.resources = create_resources(self.template, session)
+        if iam.check_enabled():
+            secrets = session.client("secretsmanager")
+            self.iam = iam.IamGuard(self.template, secrets_client=lambda: secrets,
+                                    record_to=os.environ.get(iam.RECORD_ENV) or None).prepare()
+            log.info("IAM: each AWS call a function makes is checked against its own policy (%s=off to stop it)",
+                     iam.CHECK_ENV)
+        else:
+            log.warning("IAM: %s is off: the functions run with full access, as nowhere in AWS", iam.CHECK_ENV)
+        iam.activate(self.iam)
         functions = self.template.functions
 
         # The functions see what the template gives them, plus what Lambda and the local runtime set.
@@ -316,6 +328,7 @@ class LocalRuntime:
         if self.host is not None:
             self.host.remove_import_paths()
         restore_environment(self._previous_env)
+        iam.activate(None)
         if self._moto is not None:
             self._moto.stop()
 

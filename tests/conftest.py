@@ -56,6 +56,11 @@ _capture = _LogCapture()
 
 def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger().addHandler(_capture)
+    # The local IAM check's hook on every botocore client made from now on (docs/iam.md); it checks
+    # only what runs inside a function's invocation.
+    from local import iam
+
+    iam.install_hook()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response  # isort: skip
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from smsbridge.observability import logger, metrics
+from smsbridge.observability import invocation_context_for_workers, logger, metrics
 from smsbridge.wiring import callback_delivery
 
 # Receivers answer slowly or not at all (5 s timeout each): a batch's POSTs go out side by side.
@@ -19,7 +19,8 @@ _PARALLEL_POSTS = 10
 def lambda_handler(event: dict, context) -> dict:
     records = event.get("Records", [])
     delivery = callback_delivery()
-    with ThreadPoolExecutor(max_workers=max(1, min(_PARALLEL_POSTS, len(records)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(_PARALLEL_POSTS, len(records))),
+                            **invocation_context_for_workers()) as pool:
         outcomes = dict(zip((r.get("messageId") for r in records),
                             pool.map(lambda r: _safely(delivery, r.get("body", "")), records)))
 

@@ -20,6 +20,7 @@ import requests
 
 from tests.support import secret_watch
 
+from local import iam
 from local.demo import wait_for  # noqa: F401 - the one polling helper, re-exported for the e2e tests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +95,8 @@ def running_runtime(folder: Path, extra_env: Mapping[str, str] | None = None) ->
     """`python -m local.runtime` on free ports, as a user starts it; stopped with SIGTERM."""
     ready_file, log_path = folder / "ready.json", folder / "runtime.log"
     secret_watch.runtime_logs.append(log_path)  # read for secrets at the end of the session (tests/conftest.py)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SMSBRIDGE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SMSBRIDGE_"))
+           or k in (iam.CHECK_ENV, iam.RECORD_ENV)}
     env.update({"SMSBRIDGE_API_PORT": "0", "SMSBRIDGE_SANDBOX_PORT": "0", "SMSBRIDGE_AWS_PORT": "0",
                 "SMSBRIDGE_READY_FILE": str(ready_file), "PYTHONUNBUFFERED": "1", **(extra_env or {})})
     with open(log_path, "wb") as log:

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from local import iam
 from local.template import Template, create_resources
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,6 +164,7 @@ def moto_stack(function: str = "SendFunction", *, metrics: bool = False) -> Iter
     AlertSenderEmail parameter): moto, like SES in its sandbox, refuses unverified senders.
     Metrics are off (`POWERTOOLS_METRICS_DISABLED`) unless `metrics` is set. On exit the
     environment is restored and the cached settings and adapters are forgotten."""
+    iam.install_hook()
     saved = dict(os.environ)
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
@@ -172,6 +174,11 @@ def moto_stack(function: str = "SendFunction", *, metrics: bool = False) -> Iter
             template = Template.load(ROOT / "template.yaml", endpoint_url=f"https://sqs.{REGION}.amazonaws.com")
             session = boto3.session.Session(region_name=REGION)
             created = create_resources(template, session)
+            # Each handler the test calls runs as its function's invocation, under its own IAM policy.
+            guard = iam.IamGuard(template, secrets_client=lambda: session.client("secretsmanager"),
+                                 record_to=os.environ.get(iam.RECORD_ENV) or None) if iam.check_enabled() else None
+            iam.activate(guard)
+            iam.wrap_handlers_on_import(template)
             env = {**template.function(function).environment, "SMSBRIDGE_LOCAL": "true",
                    "POWERTOOLS_METRICS_NAMESPACE": "SmsBridge",
                    "POWERTOOLS_METRICS_DISABLED": "false" if metrics else "true"}
@@ -180,6 +187,7 @@ def moto_stack(function: str = "SendFunction", *, metrics: bool = False) -> Iter
             yield Stack(template=template, env=env, session=session,
                         tables=dict(created.tables), queues=dict(created.queues))
     finally:
+        iam.activate(None)
         reset_cached_clients()
         os.environ.clear()
         os.environ.update(saved)

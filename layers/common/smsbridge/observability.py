@@ -10,9 +10,11 @@ each secret registered with `remember_secrets` (providers' secrets as they are l
 credentials the bridge obtained or signed as it uses them)."""
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -101,3 +103,16 @@ class MaskingPowertoolsFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(service="smsbridge", logger_formatter=MaskingPowertoolsFormatter())
 metrics = Metrics(namespace="SmsBridge", service="smsbridge")
+
+
+def invocation_context_for_workers() -> dict[str, Any]:
+    """ThreadPoolExecutor arguments that run each worker thread in a copy of the calling thread's
+    context variables: what an invocation keeps in them (the local runtime's IAM check knows by one
+    which function is calling, docs/iam.md) follows its work into the batch's threads, which a plain
+    executor starts with an empty context."""
+    return {"initializer": _enter_context, "initargs": (contextvars.copy_context(),)}
+
+
+def _enter_context(context: contextvars.Context) -> None:
+    for variable, value in context.items():
+        variable.set(value)

@@ -15,6 +15,7 @@ from smsbridge.core.schedule import DUE_SHARDS, delay_seconds, sweep_horizon
 from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.status import MessageStatus, StatusChange
 from smsbridge.observability import logger, metrics
+from smsbridge.observability import invocation_context_for_workers
 from smsbridge.services.ports import MessageLog, Queue, ScheduledMessages
 
 
@@ -44,7 +45,8 @@ class ScheduleSweep:
     def run(self, remaining_s: Callable[[], float] = lambda: 60.0, *, margin_s: float = 5.0) -> SweepRun:
         horizon = sweep_horizon(self._clock())
         queued = rejected = errors = 0
-        with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="sweep") as pool:
+        with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="sweep",
+                                **invocation_context_for_workers()) as pool:
             for shard in range(DUE_SHARDS):
                 items = iter(self._messages.due(str(shard), horizon))
                 while chunk := list(islice(items, self._page_size)):

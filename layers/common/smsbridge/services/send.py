@@ -32,6 +32,7 @@ from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
 from smsbridge.models.wire import HttpRequest
 from smsbridge.clock import iso_utc, utc_now
 from smsbridge.observability import logger, metrics
+from smsbridge.observability import invocation_context_for_workers
 from smsbridge.services.dispatch import Dispatcher
 from smsbridge.services.traffic import Delivery, Traffic
 from smsbridge.services.ports import ConsentReader, ProviderCaller, ProviderSource, Queue, RoutingSource, SendLog
@@ -155,7 +156,8 @@ class SendService:
             # The batch's own threads: invocations running at once in one process (the local runtime)
             # must not queue behind each other's requests, a notification behind a campaign.
             with ThreadPoolExecutor(max_workers=max(1, min(self._concurrency, len(jobs))),
-                                    thread_name_prefix="send") as pool:
+                                    thread_name_prefix="send",
+                                    **invocation_context_for_workers()) as pool:
                 results.update(self._send(list(jobs.values()), remaining_ms, pool))
             self._give_back_unused(jobs.values())
         return results
