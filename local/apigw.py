@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.console import is_console_path, redirect_to_console, serve_console
 from local.functions import FunctionHost
+from local.http import other_site_refusal
 from local.template import ACCOUNT_ID, ApiTrigger, FunctionSpec
 
 MASK = "**********"  # smsbridge.core.secrets.MASK (the layer is importable only once the functions are loaded)
@@ -286,7 +287,7 @@ class LocalApiGateway:
 
     def handle(self, request: Request) -> tuple[Response, str]:
         if request.path == "/_local" or request.path.startswith("/_local/"):
-            return self._control(request), "local"
+            return self._refused(request) or self._control(request), "local"
         if is_console_path(request.path):
             return serve_console(request), "console"
         if request.path == "/" and request.method in ("GET", "HEAD"):
@@ -299,13 +300,26 @@ class LocalApiGateway:
             if route.trigger.method not in ("ANY", request.method):
                 allowed.append(route.trigger.method)
                 continue
-            return self._invoke(request, route, route.path_parameters(match)), route.function.name
+            # What AWS guards with IAM (every admin route) has no IAM here: it is kept for this machine's
+            # own pages and tools. The public webhooks stay open to anyone, as in AWS.
+            refused = None if route.trigger.is_public else self._refused(request)
+            return refused or self._invoke(request, route, route.path_parameters(match)), route.function.name
         if allowed:
             response = json_response(405, {"message": f"Method {request.method} not allowed on {request.path}",
                                            "allowed": sorted(set(allowed))})
             response.headers["Allow"] = ", ".join(sorted(set(allowed)))
             return response, "-"
         return json_response(404, {"message": f"Not Found: no route for {request.method} {request.path}"}), "-"
+
+    @staticmethod
+    def _refused(request: Request) -> Response | None:
+        """403 for another site's page in the browser (a form post, DNS rebinding), else None."""
+        refusal = other_site_refusal(request.host, request.headers.get("Origin"), request.headers.get("Sec-Fetch-Site"),
+                                     request.environ.get("SERVER_PORT", ""))
+        if refusal is None:
+            return None
+        return json_response(403, {"message": f"{refusal}.", "hint": "The local runtime's admin API and /_local "
+                                   "routes answer the console it serves and tools on this machine only."})
 
     def _invoke(self, request: Request, route: Route, path_parameters: dict[str, str]) -> Response:
         body = request.get_data(cache=False)

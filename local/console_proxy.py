@@ -44,7 +44,7 @@ from botocore.utils import get_environ_proxies
 from werkzeug.wrappers import Request, Response
 
 from local.console import is_console_path, redirect_to_console, serve_console
-from local.http import LoopbackServer, PortInUse
+from local.http import LoopbackServer, PortInUse, other_site_refusal
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 3001
@@ -299,17 +299,10 @@ class ConsoleProxy:
         credentials: refuse a foreign Host (DNS rebinding) and cross-site requests (CSRF)."""
         if self.port is None:
             return
-        own = {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
-        open_hint = f"Open http://127.0.0.1:{self.port}/console/ in the browser."
-        if request.host not in own:
-            raise ConsoleError(403, f"Host {request.host!r} is not this console's.", open_hint)
-        origin = request.headers.get("Origin")
-        if origin is not None and origin.removeprefix("http://") not in own:
-            raise ConsoleError(403, f"Requests from {origin} are refused: only the console itself may call "
-                                    "the API through this server.", open_hint)
-        if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-            raise ConsoleError(403, "Cross-site requests are refused: only the console itself may call the "
-                                    "API through this server.", open_hint)
+        refusal = other_site_refusal(request.host, request.headers.get("Origin"),
+                                     request.headers.get("Sec-Fetch-Site"), self.port)
+        if refusal is not None:
+            raise ConsoleError(403, f"{refusal}.", f"Open http://127.0.0.1:{self.port}/console/ in the browser.")
 
     # -------------------------------------------------------- the console's files
 

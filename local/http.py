@@ -150,3 +150,23 @@ class LoopbackServer:
             self._server.shutdown()
             self._thread.join(timeout=5)
         self._server.server_close()
+
+
+def other_site_refusal(host: str, origin: str | None, fetch_site: str | None, port: int | str) -> str | None:
+    """Why a request to a loopback server on `port` does not come from that server's own pages, or None.
+
+    Binding 127.0.0.1 keeps other machines out, not other web pages in the user's browser: a page of
+    another site can post a form to it (cross-site request forgery), and a name of the attacker's that
+    resolves to 127.0.0.1 makes its page same-origin with the server (DNS rebinding), so that it can
+    read the answers too. A browser always sends the Host it resolved, and sends `Origin` on posts and
+    `Sec-Fetch-Site` on every request; scripts and command-line tools send neither of the last two."""
+    own = {f"127.0.0.1:{port}", f"localhost:{port}"}
+    if str(port) == "80":
+        own |= {"127.0.0.1", "localhost"}
+    if host.lower() not in own:
+        return f"Host {host!r} is not this server's (127.0.0.1:{port} or localhost:{port}): refused"
+    if origin is not None and origin.lower().removeprefix("http://") not in own:
+        return f"Requests from {origin} are refused: only this server's own pages may call it"
+    if (fetch_site or "same-origin") not in ("same-origin", "none"):
+        return f"Cross-site requests (Sec-Fetch-Site: {fetch_site}) are refused: only this server's own pages may call it"
+    return None

@@ -109,6 +109,12 @@ class ApiTrigger:
     kind: str = "rest"  # "rest": payload 1.0; "http": payload 2.0
     stage: str = "Prod"
     binary_media_types: tuple[str, ...] = ()
+    # Who may call it in AWS: "NONE" for a public route, else its authorizer (AWS_IAM, a named one).
+    authorizer: str = "NONE"
+
+    @property
+    def is_public(self) -> bool:
+        return self.authorizer == "NONE"
 
 
 @dataclass(frozen=True)
@@ -553,8 +559,15 @@ class Template:
         api_props = self.resolve(api_props)
         stage = api_props.get("StageName") or ("Prod" if kind == "Api" else "$default")
         binary = tuple(str(t).replace("~1", "/") for t in api_props.get("BinaryMediaTypes") or ())
+        # SAM: the event's Auth.Authorizer, else the API's DefaultAuthorizer; an API key asked for
+        # protects a route too.
+        route_auth, api_auth = props.get("Auth") or {}, api_props.get("Auth") or {}
+        authorizer = str(route_auth.get("Authorizer") or api_auth.get("DefaultAuthorizer") or "NONE")
+        if authorizer == "NONE" and _truthy(route_auth.get("ApiKeyRequired", api_auth.get("ApiKeyRequired", False))):
+            authorizer = "API_KEY"
         return ApiTrigger(name=name, path=props["Path"], method=str(props.get("Method", "ANY")).upper(),
-                          kind="rest" if kind == "Api" else "http", stage=str(stage), binary_media_types=binary)
+                          kind="rest" if kind == "Api" else "http", stage=str(stage), binary_media_types=binary,
+                          authorizer=authorizer)
 
     # -------------------------------------------------------- what the resources look like locally
 
