@@ -24,7 +24,8 @@ from smsbridge.core.render import RenderError, render_request
 from smsbridge.core.schedule import (SendAtPlan, due_key, due_shard, plan_send_at, scheduled_body_problem,
                                      send_at_problem)
 from smsbridge.core.smart_encoding import text_to_send, with_substitutions
-from smsbridge.models.claim import PINNED_PROVIDER, SPEND_MONTH, ClaimRequest, FinalRecord, FirstRecord, MessageState
+from smsbridge.models.claim import (PINNED_PROVIDER, SPEND_MONTH, ClaimRequest, FinalRecord, FirstRecord, InFlight,
+                                   MessageState)
 from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
@@ -87,6 +88,8 @@ class _Job:
     request: HttpRequest | None  # rendered for this message alone; None when it cannot be
     render_error: str | None = None
     state: MessageState = MessageState()  # as the claim found it
+    # The abandoned attempt whose outcome is unknown (SPEC 11), for a NOTIFICATION sent again.
+    resumed: InFlight | None = None
 
 
 @dataclass(frozen=True)
@@ -247,12 +250,25 @@ class SendService:
         holds: list[_Hold] = []
         for job in jobs:
             job.state = states.get(job.message.id, MessageState())
-            if job.state.pinned_provider and job.state.pinned_provider != job.provider.id:
-                self._pin(job)
+            unknown = job.state.outcome_unknown(now_s)
+            if unknown is not None and job.type is MessageType.NOTIFICATION:
+                job.resumed = unknown
+            # An attempt that may have reached its provider pins the message there (never a second provider).
+            pin = job.state.pinned_provider or (unknown.provider if unknown is not None else None)
+            if pin and pin != job.provider.id:
+                self._pin(job, pin)
             if job.state.settled:
                 results[job.record.messageId] = self._duplicate(job)
             elif job.state.busy(now_s):
                 results[job.record.messageId] = self._wait(job.record, self._busy_retry_s, "being sent elsewhere")
+            elif unknown is not None and job.type is MessageType.MARKETING:
+                # The provider may have it: a campaign message is never sent twice (SPEC 11).
+                metrics.add_metric(name="MessagesUnknown", unit="Count", value=1)
+                settle_now.append((job, StatusChange(
+                    status=MessageStatus.UNKNOWN, at=iso_utc(now), attempt=unknown.attempt, provider=unknown.provider,
+                    reason=f"the function stopped while provider {unknown.provider} held {unknown.describe()}, "
+                           f"before its result was written: the outcome is unknown, and a MARKETING message is "
+                           f"not sent again")))
             elif job.render_error is not None:
                 results[job.record.messageId] = self._safely(
                     job, lambda j: self._reject(j.record, f"invalid message for provider {j.provider.id!r}: "
@@ -275,8 +291,7 @@ class SendService:
         until = now_s + remaining_ms / 1000
         claims = [(job, ClaimRequest(job.message.id, job.first, job.state, until, token, (change,)))
                   for job, change in settle_now]
-        claims += [(job, ClaimRequest(job.message.id, job.first, job.state, until, token, due=_due(job, now)))
-                   for job in granted]
+        claims += [(job, self._claim_to_send(job, now, until, token)) for job in granted]
         if not claims:
             return results
         try:
@@ -301,14 +316,31 @@ class SendService:
             results.update(self._deliver_all(claimed, token, pool, now + timedelta(milliseconds=remaining_ms)))
         return results
 
-    def _pin(self, job: _Job) -> None:
+    @staticmethod
+    def _claim_to_send(job: _Job, now: datetime, until: float, token: str) -> ClaimRequest:
+        """The claim of a message about to be sent: it records the attempt in flight (SPEC 11), and for a
+        notification whose previous attempt's outcome is unknown, says so in its history and pins it."""
+        notes: tuple[StatusChange, ...] = ()
+        pin = None
+        if job.resumed is not None:
+            notes = (StatusChange(status=MessageStatus.QUEUED, at=iso_utc(now), attempt=job.resumed.attempt,
+                                  provider=job.resumed.provider,
+                                  reason=f"the previous attempt's outcome is unknown: sent again (the function "
+                                         f"stopped while provider {job.resumed.provider} held "
+                                         f"{job.resumed.describe()})"),)
+            pin = None if job.state.pinned_provider else job.resumed.provider
+        return ClaimRequest(job.message.id, job.first, job.state, until, token, due=_due(job, now),
+                            in_flight=InFlight(job.state.attempts + 1, job.provider.id, iso_utc(now)),
+                            notes=notes, pin=pin)
+
+    def _pin(self, job: _Job, provider_id: str) -> None:
         """Send to the provider an earlier attempt may have reached, whatever routing says today
-        (never a second provider after a timeout); routing's choice when that provider is gone."""
+        (never a second provider after a timeout or a crash); routing's choice when that provider is gone."""
         try:
-            provider = self._providers.get(job.state.pinned_provider)
+            provider = self._providers.get(provider_id)
         except ProviderNotFound:
             logger.warning("the provider an earlier attempt may have reached is gone; routing decides",
-                           message_id=job.message.id, provider=job.state.pinned_provider)
+                           message_id=job.message.id, provider=provider_id)
             return
         job.provider = provider
         try:
@@ -485,7 +517,7 @@ class SendService:
             # A lone message goes out as rendered at admission; a batch is rendered as one request.
             request.deliveries = self._traffic.send(
                 request.provider, [job.message for job in jobs], request=jobs[0].request if len(jobs) == 1 else None,
-                failover=not any(job.state.pinned_provider for job in jobs))
+                failover=not any(job.state.pinned_provider or job.resumed for job in jobs))
         except Exception:
             logger.exception("could not send a request; SQS will redeliver it",
                              message_ids=[job.message.id for job in jobs])

@@ -1,0 +1,146 @@
+"""The crash window (SPEC 11): a send invocation killed while its provider held the request, then
+the message delivered again. A NOTIFICATION is sent again, a MARKETING message becomes `unknown`."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from smsbridge.models.provider import ProviderConfig
+from smsbridge.models.queue import QueuedRecord
+from tests.support.loopback import LoopbackProvider
+from tests.support.stack import LambdaContext, moto_stack
+
+
+class InvocationKilled(BaseException):
+    """The process running the invocation dies (SIGKILL, Lambda's timeout): no `except Exception` runs."""
+
+
+class KilledAfterTheProviderAnswers:
+    """The send function's provider caller, which dies once the provider has received and answered
+    the request, before anything of that answer can be written."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def send(self, provider, request, now):
+        self._client.send(provider, request, now)
+        raise InvocationKilled
+
+
+@pytest.fixture
+def stack():
+    with moto_stack() as stack:
+        yield stack
+
+
+@pytest.fixture
+def provider():
+    with LoopbackProvider() as server:
+        server.handler = lambda request: (200, {}, {"id": "pm-" + request.json()["body"]})
+        yield server
+
+
+def configure(server: LoopbackProvider) -> ProviderConfig:
+    from smsbridge.wiring import provider_store
+
+    config = ProviderConfig.model_validate({
+        "id": "acme", "default": True, "default_sender": "ACME", "timeout_s": 0.4,
+        "request": {"url": server.url_for("/sms"), "body": {"to": "{{to}}", "body": "{{text}}"}},
+        "response": {"message_id_jmespath": "id"}})
+    provider_store().put(config)
+    return config
+
+
+def killed_invocation(records: list[dict], remaining_ms: int) -> None:
+    """Run the send path as the handler does, with a provider caller that kills it mid-request."""
+    from smsbridge.services.send import SendService
+    from smsbridge.wiring import consent_ledger, message_store, outbound_queue, provider_client, provider_store
+
+    service = SendService(providers=provider_store(), messages=message_store(), consent=consent_ledger(),
+                          queue=outbound_queue(), client=KilledAfterTheProviderAnswers(provider_client()))
+    with pytest.raises(InvocationKilled):
+        service.send_batch([QueuedRecord.model_validate(r) for r in records], remaining_ms=remaining_ms)
+
+
+def redeliver_after_the_claim(stack, records: list[dict], message_id: str) -> dict:
+    from send_handler import lambda_handler
+    from smsbridge.wiring import message_store
+
+    until = message_store().states([message_id])[message_id].claimed_until
+    time.sleep(max(0.0, until - time.time()) + 0.1)  # the visibility timeout passed: SQS delivers it again
+    return stack.deliver(records, lambda_handler)
+
+
+def message(message_id: str) -> dict:
+    from smsbridge.wiring import message_store
+
+    return message_store().get(message_id)
+
+
+def test_given_a_notification_whose_invocation_was_killed_while_the_provider_held_it_when_delivered_again_then_it_is_sent_again(
+        stack, provider):
+    configure(provider)
+    stack.enqueue({"id": "otp-1", "to": "+33612345678", "text": "Your code is 1234", "type": "NOTIFICATION"})
+    records = stack.receive()
+
+    killed_invocation(records, remaining_ms=4000)
+    in_flight = message("otp-1")
+    answer = redeliver_after_the_claim(stack, records, "otp-1")
+
+    assert in_flight["status"] == "queued" and in_flight["in_flight"]["provider"] == "acme"
+    assert in_flight["in_flight"]["attempt"] == 1
+    assert answer == {"batchItemFailures": []}
+    assert len(provider.requests) == 2  # the one-time code reaches the provider twice
+    item = message("otp-1")
+    assert item["status"] == "sent" and "in_flight" not in item
+    notes = [c for c in item["history"] if "outcome is unknown: sent again" in (c.get("reason") or "")]
+    assert len(notes) == 1 and "attempt 1 to provider acme" in notes[0]["reason"]
+    assert item["history"][-1]["attempt"] == 2
+    assert item["pinned_provider"] == "acme"  # never a second provider after an unknown outcome
+
+
+def test_given_a_marketing_message_whose_invocation_was_killed_while_the_provider_held_it_when_delivered_again_then_it_is_unknown_and_not_sent_again(
+        stack, provider):
+    configure(provider)
+    stack.enqueue({"id": "promo-1", "to": "+33612345678", "text": "Sale today", "type": "MARKETING"})
+    records = stack.receive()
+
+    killed_invocation(records, remaining_ms=4000)
+    answer = redeliver_after_the_claim(stack, records, "promo-1")
+
+    assert answer == {"batchItemFailures": []}  # settled: nothing comes back
+    assert len(provider.requests) == 1
+    item = message("promo-1")
+    assert item["status"] == "unknown" and "in_flight" not in item and "claimed_by" not in item
+    last = item["history"][-1]
+    assert last["status"] == "unknown" and last["attempt"] == 1 and last["provider"] == "acme"
+    assert "provider acme held attempt 1" in last["reason"] and "not sent again" in last["reason"]
+    assert stack.queued() == []  # no copy left to send it later
+
+
+def test_given_an_unknown_marketing_message_when_a_copy_arrives_later_then_nothing_is_sent(stack, provider):
+    from send_handler import lambda_handler
+
+    configure(provider)
+    stack.enqueue({"id": "promo-2", "to": "+33612345678", "text": "Sale today", "type": "MARKETING"})
+    records = stack.receive()
+    killed_invocation(records, remaining_ms=4000)
+    redeliver_after_the_claim(stack, records, "promo-2")
+
+    stack.enqueue({"id": "promo-2", "to": "+33612345678", "text": "Sale today", "type": "MARKETING"})
+    stack.deliver(stack.receive(), lambda_handler)
+
+    assert len(provider.requests) == 1
+    assert message("promo-2")["status"] == "unknown"
+
+
+def test_given_a_marketing_message_sent_normally_then_its_claim_leaves_no_attempt_in_flight(stack, provider):
+    from send_handler import lambda_handler
+
+    configure(provider)
+    stack.enqueue({"id": "promo-3", "to": "+33612345678", "text": "Sale today", "type": "MARKETING"})
+    stack.deliver(stack.receive(), lambda_handler)
+
+    item = message("promo-3")
+    assert item["status"] == "sent" and "in_flight" not in item
