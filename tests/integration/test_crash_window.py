@@ -95,7 +95,7 @@ def test_given_a_notification_whose_invocation_was_killed_while_the_provider_hel
     item = message("otp-1")
     assert item["status"] == "sent" and "in_flight" not in item
     notes = [c for c in item["history"] if "outcome is unknown: sent again" in (c.get("reason") or "")]
-    assert len(notes) == 1 and "attempt 1 to provider acme" in notes[0]["reason"]
+    assert len(notes) == 1 and "provider acme held attempt 1" in notes[0]["reason"]
     assert item["history"][-1]["attempt"] == 2
     assert item["pinned_provider"] == "acme"  # never a second provider after an unknown outcome
 
@@ -117,6 +117,22 @@ def test_given_a_marketing_message_whose_invocation_was_killed_while_the_provide
     assert last["status"] == "unknown" and last["attempt"] == 1 and last["provider"] == "acme"
     assert "provider acme held attempt 1" in last["reason"] and "not sent again" in last["reason"]
     assert stack.queued() == []  # no copy left to send it later
+
+
+def test_given_an_unknown_marketing_message_when_read_through_the_api_then_its_status_and_reason_show(stack, provider):
+    from smsbridge.wiring import message_desk
+
+    configure(provider)
+    stack.enqueue({"id": "promo-4", "to": "+33612345678", "text": "Sale today", "type": "MARKETING"})
+    records = stack.receive()
+    killed_invocation(records, remaining_ms=4000)
+    during = message_desk().get("promo-4")
+    redeliver_after_the_claim(stack, records, "promo-4")
+
+    view = message_desk().get("promo-4").model_dump(mode="json")
+    assert during.in_flight == {"attempt": 1, "provider": "acme", "since": during.in_flight["since"]}
+    assert view["status"] == "unknown" and view["in_flight"] is None
+    assert "provider acme held attempt 1" in view["history"][-1]["reason"]
 
 
 def test_given_an_unknown_marketing_message_when_a_copy_arrives_later_then_nothing_is_sent(stack, provider):

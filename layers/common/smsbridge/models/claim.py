@@ -48,7 +48,7 @@ class InFlight:
         return cls(attempt=int(value.get("attempt", 0)), provider=str(value["provider"]), since=str(value.get("since", "")))
 
     def describe(self) -> str:
-        return f"attempt {self.attempt} to provider {self.provider} (claimed at {self.since})"
+        return f"provider {self.provider} held attempt {self.attempt} (claimed at {self.since})"
 
 
 @dataclass(frozen=True)

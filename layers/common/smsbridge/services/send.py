@@ -266,9 +266,8 @@ class SendService:
                 metrics.add_metric(name="MessagesUnknown", unit="Count", value=1)
                 settle_now.append((job, StatusChange(
                     status=MessageStatus.UNKNOWN, at=iso_utc(now), attempt=unknown.attempt, provider=unknown.provider,
-                    reason=f"the function stopped while provider {unknown.provider} held {unknown.describe()}, "
-                           f"before its result was written: the outcome is unknown, and a MARKETING message is "
-                           f"not sent again")))
+                    reason=f"the function stopped while {unknown.describe()}, before its result was written: "
+                           f"the outcome is unknown, and a MARKETING message is not sent again")))
             elif job.render_error is not None:
                 results[job.record.messageId] = self._safely(
                     job, lambda j: self._reject(j.record, f"invalid message for provider {j.provider.id!r}: "
@@ -326,8 +325,7 @@ class SendService:
             notes = (StatusChange(status=MessageStatus.QUEUED, at=iso_utc(now), attempt=job.resumed.attempt,
                                   provider=job.resumed.provider,
                                   reason=f"the previous attempt's outcome is unknown: sent again (the function "
-                                         f"stopped while provider {job.resumed.provider} held "
-                                         f"{job.resumed.describe()})"),)
+                                         f"stopped while {job.resumed.describe()})"),)
             pin = None if job.state.pinned_provider else job.resumed.provider
         return ClaimRequest(job.message.id, job.first, job.state, until, token, due=_due(job, now),
                             in_flight=InFlight(job.state.attempts + 1, job.provider.id, iso_utc(now)),
