@@ -55,7 +55,7 @@ RESENT_NOTE = "the previous attempt's outcome is unknown: sent again"
 # timeout, so that a killed invocation's messages come back within the run, as they would after 180 s.
 VISIBILITY_S = 35
 OAUTH_PROVIDER = "sandbox-oauth"
-CALM = {"latency_ms": 200}
+CALM = {"latency_ms": 100}
 
 
 # ------------------------------------------------------------------ the counting (pure)
@@ -149,6 +149,7 @@ def worker_main(state_file: str) -> None:
     by_arn = {template.arn(lid): url for lid, url in state["queues"].items()}
     pollers = [m.start() for m in mappings_for(host, sqs, by_arn)]
     print("ready", flush=True)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nobody reads the pipe any more: the log file does
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
@@ -262,6 +263,7 @@ class ChaosRun:
         self.redelivered = 0
         self.duplicates = 0
         self.fault_log: Counter = Counter()
+        self.dead_letters = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -390,6 +392,9 @@ class ChaosRun:
             if self.random.random() < 0.02:
                 self._poison(sqs, lanes[kind])
             # Paced: the run lasts `duration_s` whatever the machine.
+            if (n + 1) % 500 == 0:
+                log.info("load: %d of %d messages sent; %d kill(s) so far", n + 1, self.plan.messages,
+                         len(self.kill_log))
             ahead = (n + 1) / self.plan.messages * duration_s - (time.monotonic() - started)
             if ahead > 0:
                 time.sleep(ahead)
@@ -554,6 +559,7 @@ class ChaosRun:
         received = Counter(m["text"][len(TEXT_PREFIX):] for m in self.sandbox.inbox()
                            if m["text"].startswith(TEXT_PREFIX))
         dead = _drain_queue(self.session.client("sqs"), self.queues["DeadLetterQueue"])
+        self.dead_letters = len(dead)
         figures = count_figures(self.sent, items, received, dead, self.poison_markers)
         figures.forged_webhooks = self.forged
         inbound = _scan(self.session.resource("dynamodb").Table(self.tables["InboundTable"]))
@@ -576,9 +582,11 @@ class ChaosRun:
         self.token.failing = False
         drained_s = self.drain()
         figures = self.figures()
+        # A poison body may be dead-lettered twice (a kill between the dead-lettering and SQS's delete):
+        # `dead_letters` counts copies, `poison_bodies` distinct bodies.
         extra = {"kills": len(self.kill_log), "kills_in_window": self.kills_in_window,
                  "worker_starts": self.worker.starts, "redelivered_visibility_0": self.redelivered,
-                 "duplicate_bodies": self.duplicates, "provider_received": sum(1 for _ in self.sandbox.inbox()),
+                 "duplicate_bodies": self.duplicates, "dead_letters": self.dead_letters, "provider_received": sum(1 for _ in self.sandbox.inbox()),
                  "faults": json.dumps(dict(sorted(self.fault_log.items()))),
                  "load_s": round(duration_s, 1), "drain_s": round(drained_s, 1),
                  "run_s": round(time.monotonic() - started, 1)}
@@ -616,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=int(os.environ.get("CHAOS_SEED", 1)))
     parser.add_argument("--rate", type=float, default=float(os.environ.get("CHAOS_RATE", 40)),
                         help="messages offered per second")
-    parser.add_argument("--drain", type=float, default=float(os.environ.get("CHAOS_DRAIN_S", 420)),
+    parser.add_argument("--drain", type=float, default=float(os.environ.get("CHAOS_DRAIN_S", 900)),
                         help="the longest wait for every message to settle after the faults")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
