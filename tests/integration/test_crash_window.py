@@ -2,7 +2,9 @@
 the message delivered again. A NOTIFICATION is sent again, a MARKETING message becomes `unknown`."""
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
 
 import pytest
 
@@ -160,3 +162,53 @@ def test_given_a_marketing_message_sent_normally_then_its_claim_leaves_no_attemp
 
     item = message("promo-3")
     assert item["status"] == "sent" and "in_flight" not in item
+
+
+class KilledAtRequest:
+    """A provider caller that lets `n - 1` requests through, then dies on the n-th, once it has reached the provider."""
+
+    def __init__(self, client, n: int):
+        self._client, self._left, self._lock = client, n, __import__("threading").Lock()
+
+    def send(self, provider, request, now):
+        with self._lock:
+            self._left -= 1
+            dies = self._left <= 0
+        if self._left < 0:
+            raise InvocationKilled  # dead already: the pool's queued tasks send nothing more
+        answer = self._client.send(provider, request, now)
+        if dies:
+            raise InvocationKilled
+        return answer
+
+
+def test_given_a_bulk_batch_killed_in_its_second_wave_then_only_the_messages_of_that_wave_become_unknown(stack, provider):
+    from smsbridge.services.send import SendService
+    from smsbridge.wiring import consent_ledger, message_store, outbound_queue, provider_client, provider_store
+
+    configure(provider)
+    sqs = stack.session.client("sqs")
+    for start in range(0, 25, 5):
+        sqs.send_message_batch(QueueUrl=stack.bulk_queue_url, Entries=[
+            {"Id": str(i), "MessageBody": json.dumps({"id": f"bulk-{i}", "to": "+33612345678", "text": "Sale",
+                                                      "type": "MARKETING"})} for i in range(start, start + 5)])
+    records = []
+    for _ in range(50):  # moto answers a receive with up to 10 messages, sometimes fewer
+        records += stack.receive()
+        if len(records) >= 25:
+            break
+    # Waves of 10 (100 deployed): the first is settled, the kill comes in the second, the third is never claimed.
+    service = SendService(providers=provider_store(), messages=message_store(), consent=consent_ledger(),
+                          queue=outbound_queue(), client=KilledAtRequest(provider_client(), 11), concurrency=1,
+                          wave=10)
+    assert len(records) == 25
+
+    with pytest.raises(InvocationKilled):
+        service.send_batch([QueuedRecord.model_validate(r) for r in records], remaining_ms=20_000)
+    states = message_store().states([f"bulk-{i}" for i in range(25)])
+    in_doubt = next(i for i, state in states.items() if state.in_flight is not None)
+    redeliver_after_the_claim(stack, records, in_doubt)
+
+    statuses = Counter(message(f"bulk-{i}")["status"] for i in range(25))
+    assert statuses == Counter({"sent": 15, "unknown": 10})  # the third wave is sent at the redelivery
+    assert len(provider.requests) == 16

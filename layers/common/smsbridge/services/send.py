@@ -121,11 +121,12 @@ class SendService:
                  traffic: Traffic | None = None, clock: Callable[[], datetime] = utc_now,
                  concurrency: int = 10, backoff: Backoff = Backoff(), busy_retry_s: float = 30.0,
                  routing: RoutingSource | None = None, spend: SpendGuard | None = None,
-                 spend_recheck_s: float = MAX_WAIT_HOP_S):
+                 spend_recheck_s: float = MAX_WAIT_HOP_S, wave: int = 100):
         """`traffic` calls the providers; given `client` instead, Traffic over a Dispatcher over it is made.
         Without `routing`, every message without a provider goes to the default provider. Without
         `spend`, spend limits are not applied; past one, a message is looked at again every
-        `spend_recheck_s` (a raised limit releases it)."""
+        `spend_recheck_s` (a raised limit releases it). `wave`: messages claimed at once (at most one
+        claim transaction's 100), the most a killed invocation leaves in doubt."""
         self._providers = providers
         self._routing = routing
         self._messages = messages
@@ -138,6 +139,7 @@ class SendService:
         self._busy_retry_s = busy_retry_s
         self._spend = spend
         self._spend_recheck_s = spend_recheck_s
+        self._wave = max(1, min(wave, 100))
 
     def send_batch(self, records: Iterable[QueuedRecord], remaining_ms: int = 30_000) -> dict[str, RecordResult]:
         """Send what can be sent; returns each record's result by SQS message id."""
@@ -295,7 +297,7 @@ class SendService:
         # Claimed and sent in waves of one claim transaction (100 messages; a provider's whole request when it
         # batches more): the same calls as one claim of the whole batch, but a kill leaves at most one wave
         # in doubt (SPEC 11), not a 1,000-message BulkQueue batch.
-        wave = max([_WAVE] + [job.provider.request.batch.max_size for job, _ in claims if job.provider.request.batch])
+        wave = max([self._wave] + [job.provider.request.batch.max_size for job, _ in claims if job.provider.request.batch])
         for start in range(0, len(claims), wave):
             results.update(self._claim_and_deliver(claims[start:start + wave], token, pool, deadline))
         return results
@@ -661,9 +663,6 @@ def due_fields(message: OutboundMessage) -> dict[str, Any]:
     return {DUE_SHARD: due_shard(message.id), DUE_KEY: due_key(message.send_at, message.id),
             SCHEDULED_BODY: message.model_dump_json(exclude_none=True)}
 
-
-# Messages claimed at once: one TransactWriteItems (DynamoDB's limit), the most a kill can leave in doubt.
-_WAVE = 100
 
 # Time kept after a provider's timeout to write the batch's results before the invocation is stopped.
 _SETTLE_MARGIN_S = 2.0
