@@ -112,6 +112,15 @@ bench: install ## Benchmarks: print the ratios of bench/, then the local runtime
 	$(BIN)/python bench/local_latency.py
 	$(BIN)/python bench/local_throughput.py
 
+.PHONY: chaos chaos-short
+CHAOS_MESSAGES ?= 5000
+CHAOS_KILLS ?= 20
+chaos: install ## Fault run on the local runtime (CHAOS_MESSAGES=5000 CHAOS_KILLS=20): lost, duplicates, poison, forged, 5xx
+	CHAOS_MESSAGES=$(CHAOS_MESSAGES) CHAOS_KILLS=$(CHAOS_KILLS) $(BIN)/python -m bench.chaos
+
+chaos-short: install ## The short fault run .ci/run makes (300 messages, 3 kills, about 2 minutes)
+	$(BIN)/python -m bench.chaos --messages 300 --kills 3 --rate 30 --drain 150
+
 # Packages the Lambda python3.13 runtime ships: left out of the layer.
 LAMBDA_RUNTIME_PACKAGES := boto3 botocore s3transfer jmespath python-dateutil six
 

@@ -130,7 +130,7 @@ def test_given_traffic_when_stats_are_asked_for_a_range_then_counts_by_every_sta
     assert answer.status == 200
     stats = answer.json()
     assert stats["counts"] == {"queued": 1, "sent": 2, "delivered": 1, "failed": 1, "expired": 0, "blocked": 1,
-                               "rejected": 0, "scheduled": 0, "canceled": 0}
+                               "rejected": 0, "scheduled": 0, "canceled": 0, "unknown": 0}
     assert stats["bucket_s"] == 300
     assert stats["complete"] is True
     assert sum(p["sent"] for p in stats["series"] if p["provider"] == "acme") == 2  # sent and delivered

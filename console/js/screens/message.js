@@ -2,6 +2,7 @@
 // a scheduled message shows when it is sent and can be canceled (`DELETE /messages/{id}`).
 
 import { api, segment } from '../api.js';
+import { describeInFlight, statusReason } from '../outcome.js';
 import { actionButton, confirmAction, h, notify, prettyBody, screenHeading, statusBadge, time } from '../ui.js';
 
 export async function render(root, params) {
@@ -27,6 +28,8 @@ async function load(container, id) {
   const message = result.json;
   const facts = [
     ['Status', statusBadge(message.status)],
+    ['Why', statusReason(message)],
+    ['In flight', describeInFlight(message.in_flight)],
     ['Scheduled for', message.send_at ? time(message.send_at) : undefined],
     ['To', h('span', { class: 'mono' }, message.to ?? '-')],
     ['Provider', message.provider ?? '-'],

@@ -18,8 +18,8 @@ from botocore.exceptions import ClientError
 from smsbridge.adapters.time_index import Page, TimeIndex
 from smsbridge.core import time_index
 from smsbridge.core.secrets import join_secrets, provider_secrets, split_secrets
-from smsbridge.models.claim import (PINNED_PROVIDER, SPEND_MONTH, WAITING, ClaimAnswer, ClaimRequest, FinalRecord,
-                                   FirstRecord, MessageState)
+from smsbridge.models.claim import (IN_FLIGHT, PINNED_PROVIDER, SPEND_MONTH, WAITING, ClaimAnswer, ClaimRequest,
+                                   FinalRecord, FirstRecord, InFlight, MessageState)
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.status import MessageStatus, StatusChange
 from smsbridge.observability import logger, remember_secrets
@@ -187,11 +187,11 @@ class MessageStore:
         for start in range(0, len(wanted), _BATCH_GET_MAX):
             request = {self._table.name: {"Keys": [{"id": i} for i in wanted[start:start + _BATCH_GET_MAX]],
                                           "ConsistentRead": True,
-                                          "ProjectionExpression": "#i, #s, #cu, #a, #p, #w, #sm",
+                                          "ProjectionExpression": "#i, #s, #cu, #a, #p, #w, #sm, #if",
                                           "ExpressionAttributeNames": {"#i": "id", "#s": "status",
                                                                        "#cu": "claimed_until", "#a": "attempts",
                                                                        "#p": PINNED_PROVIDER, "#w": WAITING,
-                                                                       "#sm": SPEND_MONTH}}}
+                                                                       "#sm": SPEND_MONTH, "#if": IN_FLIGHT}}}
             for _ in range(_UNPROCESSED_ROUNDS):
                 answer = self._client.batch_get_item(RequestItems=request)
                 for item in answer.get("Responses", {}).get(self._table.name, []):
@@ -239,7 +239,9 @@ class MessageStore:
                     if state.settled:
                         answers[request.message_id] = ClaimAnswer("done", state)
                         continue
-                    if state.busy(now_s):
+                    if state.busy(now_s) or state.in_flight != request.seen.in_flight:
+                        # Claimed elsewhere, or an attempt in flight that the decision (send again,
+                        # `unknown`) was not made on: decided again at the record's next delivery.
                         answers[request.message_id] = ClaimAnswer("busy", state)
                         continue
                     request = replace(request, seen=state)  # read stale: the write follows what is there
@@ -272,7 +274,15 @@ class MessageStore:
         values[":scheduled"] = MessageStatus.SCHEDULED.value
         # A scheduled message leaves the due index as it is claimed (a sweep that stopped after
         # queueing it would otherwise queue it again).
-        removes = ["#cu", "#cb"]
+        removes = ["#cu", "#cb", "#if"]
+        names["#if"] = IN_FLIGHT
+        # The attempt in flight is the one read (or none): what the send path decided on.
+        if request.seen.in_flight is None:
+            condition += " AND attribute_not_exists(#if)"
+        else:
+            names["#ifs"] = "since"
+            values[":if_since"] = request.seen.in_flight.since
+            condition += " AND #if.#ifs = :if_since"
         if request.seen.status == MessageStatus.SCHEDULED.value:
             names.update({"#ds": DUE_SHARD, "#dk": DUE_KEY, "#sb": SCHEDULED_BODY})
             removes += ["#ds", "#dk", "#sb"]
@@ -287,18 +297,31 @@ class MessageStore:
         else:
             values.update({":until": request.claimed_until, ":token": request.token,
                            ":next": request.seen.attempts + 1, ":ttl": self._ttl(at)})
+            history = "if_not_exists(#h, :first)"
             if request.due is not None:
                 # Its time came: `scheduled` becomes `queued`, with the change in the history, as it is taken.
                 values.update({":due": [request.due.model_dump(mode="json", exclude_none=True)],
                                ":due_at": request.due.at})
-                sets += ["#h = list_append(#h, :due)", "#s = :queued", "#u = :due_at"]
+                history = "list_append(#h, :due)"
+                sets += ["#s = :queued", "#u = :due_at"]
                 values.pop(":first")  # the item exists: its first record is there
                 condition += " AND #s = :scheduled"
             else:
-                sets += ["#h = if_not_exists(#h, :first)", "#s = if_not_exists(#s, :queued)",
-                         "#u = if_not_exists(#u, :at)"]
+                sets += ["#s = if_not_exists(#s, :queued)", "#u = if_not_exists(#u, :at)"]
+            if request.notes:
+                values[":notes"] = [c.model_dump(mode="json", exclude_none=True) for c in request.notes]
+                history = f"list_append({history}, :notes)"
+            sets.append(f"#h = {history}")
+            if request.pin is not None:
+                names["#pin"], values[":pin"] = PINNED_PROVIDER, request.pin
+                sets.append("#pin = :pin")
             sets += ["#t = if_not_exists(#t, :ttl)", "#cu = :until", "#cb = :token", "#a = :next"]
             removes = [name for name in removes if name not in ("#cu", "#cb")]
+            if request.in_flight is not None:
+                # Written before the request leaves, in the claim's own write: no call of its own.
+                values[":if"] = request.in_flight.as_item()
+                sets.append("#if = :if")
+                removes.remove("#if")
             expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
             # The attempt counter read is still the one there: the next attempt's number is right.
             # A try that sent nothing (an open circuit, no OAuth2 token) leaves the counter at 0, not absent.
@@ -367,12 +390,16 @@ class MessageStore:
         # happened here is history all the same, and the status moves only from `queued`.
         logger.warning("claim lost before its result was written", message_id=final.message_id)
         for change in final.changes:
-            self.record(final.message_id, change, apply_if_status_in={MessageStatus.QUEUED.value}, **final.fields)
+            # A result that comes after all moves an `unknown` message (SPEC 11) to what it was.
+            moves_from = {MessageStatus.QUEUED.value}
+            if change.status in (MessageStatus.SENT, MessageStatus.FAILED):
+                moves_from.add(MessageStatus.UNKNOWN.value)
+            self.record(final.message_id, change, apply_if_status_in=moves_from, **final.fields)
 
     def _final_update(self, final: FinalRecord) -> dict[str, Any]:
         last = final.changes[-1]
         names = {"#h": "history", "#s": "status", "#t": "ttl", "#u": "updated_at", "#a": "attempts",
-                 "#cu": "claimed_until", "#cb": "claimed_by"}
+                 "#cu": "claimed_until", "#cb": "claimed_by", "#if": IN_FLIGHT}
         values: dict[str, Any] = {":h": [c.model_dump(mode="json", exclude_none=True) for c in final.changes],
                                   ":empty": [], ":s": last.status.value, ":t": self._ttl(last.at), ":u": last.at,
                                   ":a": final.attempts, ":token": final.token}
@@ -382,7 +409,7 @@ class MessageStore:
                 names[f"#f{i}"], values[f":f{i}"] = name, value
                 sets.append(f"#f{i} = :f{i}")
         return {"TableName": self._table.name, "Key": {"id": final.message_id},
-                "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE #cu, #cb",
+                "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE #cu, #cb, #if",
                 "ConditionExpression": "#cb = :token",
                 "ExpressionAttributeNames": names, "ExpressionAttributeValues": _dynamo(values)}
 
@@ -556,7 +583,8 @@ def _state_of(item: dict[str, Any]) -> MessageState:
     until = item.get("claimed_until")
     return MessageState(exists=True, status=item.get("status"), claimed_until=float(until) if until is not None else None,
                         attempts=int(item.get("attempts", 0)), pinned_provider=item.get(PINNED_PROVIDER),
-                        waiting=item.get(WAITING), spend_month=item.get(SPEND_MONTH))
+                        waiting=item.get(WAITING), spend_month=item.get(SPEND_MONTH),
+                        in_flight=InFlight.of_item(item.get(IN_FLIGHT)))
 
 
 def _cancellation_reasons(error: ClientError) -> list[dict[str, Any]] | None:

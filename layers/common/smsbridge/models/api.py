@@ -41,6 +41,9 @@ class MessageView(MessageSummary):
     send_at: str | None = Field(default=None, description="when a scheduled message is sent (SPEC 2)")
     callback_url: str | None = Field(default=None, description="where its status changes are POSTed (SPEC 10)")
     metadata: dict[str, Any] | None = Field(default=None, description="the caller's object, echoed in status events")
+    in_flight: dict[str, Any] | None = Field(
+        default=None, description="the attempt an invocation is sending now, or was when it stopped: "
+                                  "{attempt, provider, since} (SPEC 11)")
     history: list[StatusChange] = Field(default_factory=list, description="every status change, oldest first")
 
 
@@ -50,7 +53,7 @@ class CancelRefused(BaseModel):
     """`DELETE /messages/{id}` on a message that is no longer scheduled (409)."""
 
     message: str
-    status: str = Field(description="the message's status now (queued, sent, delivered, canceled...)")
+    status: str = Field(description="the message's status now (queued, sent, delivered, canceled, unknown...)")
 
 
 class ProviderList(BaseModel):

@@ -5,7 +5,10 @@ claim, the first record and the attempt counter are one write, and the final rec
 claim in another. A message is *settled* once its status is neither `queued` nor `scheduled` (a
 scheduled message whose time came is sent like a queued one; a canceled one is settled); a claim is *live*
 until `claimed_until`. A claim whose time passed on a message still `queued` is one a previous
-invocation took and did not finish (it crashed or timed out): the message may be claimed again."""
+invocation took and did not finish (it crashed or timed out): the message may be claimed again.
+A claim also records the attempt it is about to send (`in_flight`: attempt number and provider), and
+the final record removes it: a message found with its claim expired and `in_flight` still there is
+one whose request may have reached its provider with no result written (SPEC 11, the crash window)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,6 +25,30 @@ PINNED_PROVIDER = "pinned_provider"
 # The message's attributes naming the wait its history told of, and the month its segments counted in.
 WAITING = "waiting"
 SPEND_MONTH = "spend_month"
+# The message's attribute holding the attempt its live or abandoned claim is sending (`InFlight`).
+IN_FLIGHT = "in_flight"
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """The attempt a claim sends: written by the claim, before its request leaves, removed by the
+    final record. Found on a message whose claim expired, its outcome is unknown."""
+
+    attempt: int
+    provider: str
+    since: str  # ISO-8601 UTC time of the claim
+
+    def as_item(self) -> dict[str, Any]:
+        return {"attempt": self.attempt, "provider": self.provider, "since": self.since}
+
+    @classmethod
+    def of_item(cls, value: Any) -> InFlight | None:
+        if not isinstance(value, dict) or not value.get("provider"):
+            return None
+        return cls(attempt=int(value.get("attempt", 0)), provider=str(value["provider"]), since=str(value.get("since", "")))
+
+    def describe(self) -> str:
+        return f"provider {self.provider} held attempt {self.attempt} (claimed at {self.since})"
 
 
 @dataclass(frozen=True)
@@ -39,6 +66,7 @@ class MessageState:
     # the next hop of the same wait writes nothing.
     waiting: str | None = None
     spend_month: str | None = None  # the month its segments were counted in (spend limits), once
+    in_flight: InFlight | None = None  # the attempt its claim sends (or sent, when that claim was abandoned)
 
     @property
     def settled(self) -> bool:
@@ -52,6 +80,13 @@ class MessageState:
     def abandoned(self) -> bool:
         """A claim that was taken and neither settled nor released (read with `busy` false)."""
         return self.claimed_until is not None and not self.settled
+
+    def outcome_unknown(self, now_s: float) -> InFlight | None:
+        """The attempt of an abandoned claim whose request may have reached its provider, no result
+        written (the invocation was killed or timed out while the provider held it); else None."""
+        if self.in_flight is None or self.settled or self.busy(now_s):
+            return None
+        return self.in_flight
 
 
 @dataclass(frozen=True)
@@ -78,6 +113,12 @@ class ClaimRequest:
     settle_with: tuple[StatusChange, ...] = ()
     # A `scheduled` message whose time came: this `queued` change is appended as it is claimed.
     due: StatusChange | None = None
+    # The attempt this claim is about to send (recorded with the claim, removed by the final record).
+    in_flight: InFlight | None = None
+    # History entries the claim appends (why an abandoned attempt is sent again), and the provider
+    # every later attempt must go to (`PINNED_PROVIDER`), set in the same write.
+    notes: tuple[StatusChange, ...] = ()
+    pin: str | None = None
 
 
 ClaimOutcome = Literal["taken", "done", "busy"]

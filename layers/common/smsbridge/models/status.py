@@ -16,12 +16,15 @@ class MessageStatus(StrEnum):
     BLOCKED = "blocked"
     REJECTED = "rejected"
     CANCELED = "canceled"
+    # The function stopped while the provider held the request of a message that must not be sent
+    # twice (MARKETING): nothing more is sent; a delivery receipt may still move it on (SPEC 11).
+    UNKNOWN = "unknown"
 
 
-# Statuses after which nothing more is sent; a delivery receipt may still move `sent` on.
+# Statuses after which nothing more is sent; a delivery receipt may still move `sent` and `unknown` on.
 FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED,
                             MessageStatus.BLOCKED, MessageStatus.REJECTED,
-                            MessageStatus.CANCELED})
+                            MessageStatus.CANCELED, MessageStatus.UNKNOWN})
 
 
 class ProviderAnswer(BaseModel):

@@ -38,10 +38,11 @@ from smsbridge.models.status import MessageStatus, ProviderAnswer, StatusChange
 from smsbridge.observability import logger, metrics
 
 # A receipt may move a message forward only: from these statuses to the receipt's.
+# An `unknown` message (SPEC 11) moves on with a receipt: the provider had it after all.
 _MAY_BECOME = {
-    MessageStatus.SENT: {MessageStatus.QUEUED.value},
-    MessageStatus.DELIVERED: {MessageStatus.QUEUED.value, MessageStatus.SENT.value},
-    MessageStatus.FAILED: {MessageStatus.QUEUED.value, MessageStatus.SENT.value},
+    MessageStatus.SENT: {MessageStatus.QUEUED.value, MessageStatus.UNKNOWN.value},
+    MessageStatus.DELIVERED: {MessageStatus.QUEUED.value, MessageStatus.SENT.value, MessageStatus.UNKNOWN.value},
+    MessageStatus.FAILED: {MessageStatus.QUEUED.value, MessageStatus.SENT.value, MessageStatus.UNKNOWN.value},
 }
 _STATE_OF = {KeywordKind.OPT_OUT: ConsentState.OPTED_OUT, KeywordKind.OPT_IN: ConsentState.OPTED_IN}
 _TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

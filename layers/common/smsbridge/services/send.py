@@ -24,7 +24,8 @@ from smsbridge.core.render import RenderError, render_request
 from smsbridge.core.schedule import (SendAtPlan, due_key, due_shard, plan_send_at, scheduled_body_problem,
                                      send_at_problem)
 from smsbridge.core.smart_encoding import text_to_send, with_substitutions
-from smsbridge.models.claim import PINNED_PROVIDER, SPEND_MONTH, ClaimRequest, FinalRecord, FirstRecord, MessageState
+from smsbridge.models.claim import (PINNED_PROVIDER, SPEND_MONTH, ClaimRequest, FinalRecord, FirstRecord, InFlight,
+                                   MessageState)
 from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
@@ -90,6 +91,8 @@ class _Job:
     state: MessageState = MessageState()  # as the claim found it
     grant: Any = None  # the throughput reservation (services.traffic.Reservation) that let it go
     started: bool = False  # whether its request was started: else its grant is given back
+    # The abandoned attempt whose outcome is unknown (SPEC 11), for a NOTIFICATION sent again.
+    resumed: InFlight | None = None
 
 
 @dataclass(frozen=True)
@@ -121,11 +124,12 @@ class SendService:
                  traffic: Traffic | None = None, clock: Callable[[], datetime] = utc_now,
                  concurrency: int = 10, backoff: Backoff = Backoff(), busy_retry_s: float = 30.0,
                  routing: RoutingSource | None = None, spend: SpendGuard | None = None,
-                 spend_recheck_s: float = MAX_WAIT_HOP_S):
+                 spend_recheck_s: float = MAX_WAIT_HOP_S, wave: int = 100):
         """`traffic` calls the providers; given `client` instead, Traffic over a Dispatcher over it is made.
         Without `routing`, every message without a provider goes to the default provider. Without
         `spend`, spend limits are not applied; past one, a message is looked at again every
-        `spend_recheck_s` (a raised limit releases it)."""
+        `spend_recheck_s` (a raised limit releases it). `wave`: messages claimed at once (at most one
+        claim transaction's 100), the most a killed invocation leaves in doubt."""
         self._providers = providers
         self._routing = routing
         self._messages = messages
@@ -138,6 +142,7 @@ class SendService:
         self._busy_retry_s = busy_retry_s
         self._spend = spend
         self._spend_recheck_s = spend_recheck_s
+        self._wave = max(1, min(wave, 100))
 
     def send_batch(self, records: Iterable[QueuedRecord], remaining_ms: int = 30_000) -> dict[str, RecordResult]:
         """Send what can be sent; returns each record's result by SQS message id."""
@@ -263,12 +268,24 @@ class SendService:
         holds: list[_Hold] = []
         for job in jobs:
             job.state = states.get(job.message.id, MessageState())
-            if job.state.pinned_provider and job.state.pinned_provider != job.provider.id:
-                self._pin(job)
+            unknown = job.state.outcome_unknown(now_s)
+            if unknown is not None and job.type is MessageType.NOTIFICATION:
+                job.resumed = unknown
+            # An attempt that may have reached its provider pins the message there (never a second provider).
+            pin = job.state.pinned_provider or (unknown.provider if unknown is not None else None)
+            if pin and pin != job.provider.id:
+                self._pin(job, pin)
             if job.state.settled:
                 results[job.record.messageId] = self._duplicate(job)
             elif job.state.busy(now_s):
                 results[job.record.messageId] = self._wait(job.record, self._busy_retry_s, "being sent elsewhere")
+            elif unknown is not None and job.type is MessageType.MARKETING:
+                # The provider may have it: a campaign message is never sent twice (SPEC 11).
+                metrics.add_metric(name="MessagesUnknown", unit="Count", value=1)
+                settle_now.append((job, StatusChange(
+                    status=MessageStatus.UNKNOWN, at=iso_utc(now), attempt=unknown.attempt, provider=unknown.provider,
+                    reason=f"the function stopped while {unknown.describe()}, before its result was written: "
+                           f"the outcome is unknown, and a MARKETING message is not sent again")))
             elif job.render_error is not None:
                 results[job.record.messageId] = self._safely(
                     job, lambda j: self._reject(j.record, f"invalid message for provider {j.provider.id!r}: "
@@ -291,16 +308,24 @@ class SendService:
         until = now_s + remaining_ms / 1000
         claims = [(job, ClaimRequest(job.message.id, job.first, job.state, until, token, (change,)))
                   for job, change in settle_now]
-        claims += [(job, ClaimRequest(job.message.id, job.first, job.state, until, token, due=_due(job, now)))
-                   for job in granted]
-        if not claims:
-            return results
+        claims += [(job, self._claim_to_send(job, now, until, token)) for job in granted]
+        deadline = now + timedelta(milliseconds=remaining_ms)
+        # Claimed and sent in waves of one claim transaction (100 messages; a provider's whole request when it
+        # batches more): the same calls as one claim of the whole batch, but a kill leaves at most one wave
+        # in doubt (SPEC 11), not a 1,000-message BulkQueue batch.
+        wave = max([self._wave] + [job.provider.request.batch.max_size for job, _ in claims if job.provider.request.batch])
+        for start in range(0, len(claims), wave):
+            results.update(self._claim_and_deliver(claims[start:start + wave], token, pool, deadline))
+        return results
+
+    def _claim_and_deliver(self, claims: list[tuple[_Job, ClaimRequest]], token: str, pool: ThreadPoolExecutor,
+                           deadline: datetime) -> dict[str, RecordResult]:
+        results: dict[str, RecordResult] = {}
         try:
             answers = self._messages.claim([request for _, request in claims])
         except Exception:
             logger.exception("could not claim the batch's messages; SQS will redeliver them")
-            results.update({job.record.messageId: UNSETTLED for job, _ in claims})
-            return results
+            return {job.record.messageId: UNSETTLED for job, _ in claims}
         claimed: list[_Job] = []
         for job, request in claims:
             answer = answers[job.message.id]
@@ -314,17 +339,33 @@ class SendService:
                 job.state = answer.state
                 claimed.append(job)
         if claimed:
-            results.update(self._deliver_all(claimed, token, pool, now + timedelta(milliseconds=remaining_ms)))
+            results.update(self._deliver_all(claimed, token, pool, deadline))
         return results
 
-    def _pin(self, job: _Job) -> None:
+    @staticmethod
+    def _claim_to_send(job: _Job, now: datetime, until: float, token: str) -> ClaimRequest:
+        """The claim of a message about to be sent: it records the attempt in flight (SPEC 11), and for a
+        notification whose previous attempt's outcome is unknown, says so in its history and pins it."""
+        notes: tuple[StatusChange, ...] = ()
+        pin = None
+        if job.resumed is not None:
+            notes = (StatusChange(status=MessageStatus.QUEUED, at=iso_utc(now), attempt=job.resumed.attempt,
+                                  provider=job.resumed.provider,
+                                  reason=f"the previous attempt's outcome is unknown: sent again (the function "
+                                         f"stopped while {job.resumed.describe()})"),)
+            pin = None if job.state.pinned_provider else job.resumed.provider
+        return ClaimRequest(job.message.id, job.first, job.state, until, token, due=_due(job, now),
+                            in_flight=InFlight(job.state.attempts + 1, job.provider.id, iso_utc(now)),
+                            notes=notes, pin=pin)
+
+    def _pin(self, job: _Job, provider_id: str) -> None:
         """Send to the provider an earlier attempt may have reached, whatever routing says today
-        (never a second provider after a timeout); routing's choice when that provider is gone."""
+        (never a second provider after a timeout or a crash); routing's choice when that provider is gone."""
         try:
-            provider = self._providers.get(job.state.pinned_provider)
+            provider = self._providers.get(provider_id)
         except ProviderNotFound:
             logger.warning("the provider an earlier attempt may have reached is gone; routing decides",
-                           message_id=job.message.id, provider=job.state.pinned_provider)
+                           message_id=job.message.id, provider=provider_id)
             return
         job.provider = provider
         try:
@@ -505,7 +546,7 @@ class SendService:
             # A lone message goes out as rendered at admission; a batch is rendered as one request.
             request.deliveries = self._traffic.send(
                 request.provider, [job.message for job in jobs], request=jobs[0].request if len(jobs) == 1 else None,
-                failover=not any(job.state.pinned_provider for job in jobs))
+                failover=not any(job.state.pinned_provider or job.resumed for job in jobs))
         except Exception:
             logger.exception("could not send a request; SQS will redeliver it",
                              message_ids=[job.message.id for job in jobs])
