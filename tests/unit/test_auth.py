@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -364,7 +365,8 @@ def test_given_a_private_key_when_signing_with_rs256_or_es256_then_the_public_ke
 
 
 def test_given_a_cached_jwt_when_the_clock_goes_back_before_it_was_issued_then_a_new_one_is_signed():
-    auth = JwtAuth(type="jwt", secret="clock-secret-of-32-bytes-at-least!", claims={"iss": "clock"})
+    # A claim of its own: the token cache is process-wide, and a rerun of this test must not find its tokens.
+    auth = JwtAuth(type="jwt", secret="clock-secret-of-32-bytes-at-least!", claims={"iss": str(uuid.uuid4())})
 
     first = authenticate(a_request(), auth, NOW).headers["Authorization"]
     earlier = authenticate(a_request(), auth, NOW - timedelta(seconds=5)).headers["Authorization"]
