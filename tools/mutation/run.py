@@ -118,7 +118,7 @@ def report(by_module: dict[str, dict[str, str]], equivalents: dict[str, str], th
     problems = []
     for name in sorted(set(equivalents) - known):
         problems.append(f"docs/testing.md lists {name}, which is no longer a mutant: its function changed, review the list")
-    header = f"{'module':<36} {'mutants':>7} {'killed':>6} {'survived':>8} {'equiv':>5} {'score':>6}"
+    header = f"{'module':<36} {'mutants':>7} {'killed':>6} {'survived':>8} {'equiv':>5} {'pending':>7} {'score':>6}"
     print(header)
     print("-" * len(header))
     totals = Counter()
@@ -134,6 +134,8 @@ def report(by_module: dict[str, dict[str, str]], equivalents: dict[str, str], th
                     problems.append(f"{name} is listed as equivalent in docs/testing.md but a test kills it: take it off the list")
             elif status in DETECTED:
                 counts["killed"] += 1
+            elif status in ("not checked", "check was interrupted by user"):
+                counts["pending"] += 1  # a run stopped early: neither killed nor survived yet
             else:
                 # survived, no tests, suspicious, segfault, not checked: none of them is a kill.
                 counts["survived"] += 1
@@ -144,13 +146,15 @@ def report(by_module: dict[str, dict[str, str]], equivalents: dict[str, str], th
         totals["mutants"] += len(statuses)
         mark = "" if score >= threshold else f"   < {threshold:g} %"
         print(f"{module.removeprefix('smsbridge.'):<36} {len(statuses):>7} {counts['killed']:>6} {counts['survived']:>8} "
-              f"{counts['equivalent']:>5} {score:>5.1f}%{mark}")
+              f"{counts['equivalent']:>5} {counts['pending']:>7} {score:>5.1f}%{mark}")
         if score < threshold:
             problems.append(f"{module} scores {score:.1f} %, under {threshold:g} %")
     scored = totals["killed"] + totals["survived"]
     print("-" * len(header))
     print(f"{'total':<36} {totals['mutants']:>7} {totals['killed']:>6} {totals['survived']:>8} "
-          f"{totals['equivalent']:>5} {100.0 * totals['killed'] / max(scored, 1):>5.1f}%")
+          f"{totals['equivalent']:>5} {totals['pending']:>7} {100.0 * totals['killed'] / max(scored, 1):>5.1f}%")
+    if totals["pending"]:
+        problems.append(f"{totals['pending']} mutants were not tested (the run stopped early): the scores are partial")
     if survivors:
         print(f"\nsurvivors ({len(survivors)}; see one with: cd <work dir> && mutmut show NAME):")
         for line in survivors:
