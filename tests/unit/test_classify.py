@@ -283,3 +283,28 @@ def test_given_status_300_when_classified_then_it_is_a_redirect_not_followed():
     outcome = classify_response(ResponseSpec(), answer(300), NOW)
 
     assert outcome.reason == "provider answered 300, a redirect (not followed: fix the URL)"
+
+
+def test_given_a_batch_answer_when_classified_then_each_recipient_keeps_the_status_its_result_and_a_reason():
+    body = {"results": [{"status": "accepted", "id": "a1", "to": "Zoé"}, {"status": "rejected"},
+                        {"status": "rejected", "error": ""}]}
+    raw = json.dumps(body).encode()
+
+    outcomes = classify_batch_response(ResponseSpec(error_jmespath="error"), BATCH, answer(207, raw), 4, NOW)
+
+    assert outcomes == [
+        Outcome("sent", "accepted by the provider (status 207)", provider_message_id="a1", status_code=207,
+                body_excerpt='{"status": "accepted", "id": "a1", "to": "Zoé"}'),
+        Outcome("failed", "provider refused this recipient", status_code=207, body_excerpt='{"status": "rejected"}'),
+        Outcome("failed", "provider refused this recipient", status_code=207,
+                body_excerpt='{"status": "rejected", "error": ""}'),
+        Outcome("failed", "no result for this recipient in the provider's answer", status_code=207,
+                body_excerpt=raw.decode()),
+    ]
+
+
+@pytest.mark.parametrize(("status", "verdict", "not_taken"), [(599, "retry", True), (600, "failed", False)])
+def test_given_the_edge_of_the_5xx_range_when_classified_then_600_is_no_server_error(status, verdict, not_taken):
+    outcome = classify_response(ResponseSpec(), answer(status), NOW)
+
+    assert (outcome.verdict, outcome.not_taken) == (verdict, not_taken)
