@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -322,3 +323,69 @@ def test_token_answer_errors_explain_without_leaking_the_token_or_secret(status,
 
     assert refused.value.reason == reason
     assert SECRET not in str(refused.value) and "at-leaked" not in str(refused.value)
+
+
+# ---------------------------------------------------------------- edges of jwt and token answers (issue 16)
+
+def _pem(private_key) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()).decode()
+
+
+def test_given_a_rotated_jwt_secret_when_a_token_for_the_old_one_is_cached_then_a_new_token_is_signed_with_the_new():
+    claims = {"iss": "rotation"}
+    old = JwtAuth(type="jwt", secret="rotation-old-secret-of-32-bytes-min", claims=claims)
+    new = JwtAuth(type="jwt", secret="rotation-new-secret-of-32-bytes-min", claims=claims)
+
+    authenticate(a_request(), old, NOW)
+    token = authenticate(a_request(), new, NOW + timedelta(seconds=1)).headers["Authorization"].removeprefix("Bearer ")
+
+    assert jwt.decode(token, "rotation-new-secret-of-32-bytes-min", algorithms=["HS256"],
+                      options={"verify_exp": False, "verify_iat": False})["iss"] == "rotation"
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
+def test_given_a_private_key_when_signing_with_rs256_or_es256_then_the_public_key_verifies_the_token(algorithm):
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    private_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if algorithm == "RS256"
+                   else ec.generate_private_key(ec.SECP256R1()))
+    auth = JwtAuth(type="jwt", algorithm=algorithm, private_key=_pem(private_key), key_id="kid-7",
+                   claims={"iss": algorithm.lower()}, lifetime_s=60, header="X-Auth", prefix="JWT ")
+
+    signed = authenticate(a_request(), auth, NOW)
+
+    token = signed.headers["X-Auth"].removeprefix("JWT ")
+    assert jwt.get_unverified_header(token) == {"alg": algorithm, "kid": "kid-7", "typ": "JWT"}
+    claims = jwt.decode(token, private_key.public_key(), algorithms=[algorithm],
+                        options={"verify_exp": False, "verify_iat": False})
+    assert (claims["iss"], claims["exp"] - claims["iat"]) == (algorithm.lower(), 60)
+
+
+def test_given_a_cached_jwt_when_the_clock_goes_back_before_it_was_issued_then_a_new_one_is_signed():
+    # A claim of its own: the token cache is process-wide, and a rerun of this test must not find its tokens.
+    auth = JwtAuth(type="jwt", secret="clock-secret-of-32-bytes-at-least!", claims={"iss": str(uuid.uuid4())})
+
+    first = authenticate(a_request(), auth, NOW).headers["Authorization"]
+    earlier = authenticate(a_request(), auth, NOW - timedelta(seconds=5)).headers["Authorization"]
+
+    assert earlier != first
+
+
+@pytest.mark.parametrize("expires_in", ["true", "false", "0", "-60", '"inf"', '"NaN"', "[]"])
+def test_given_an_expires_in_that_is_a_boolean_or_not_a_positive_number_when_read_then_the_answer_is_refused(
+        expires_in):
+    body = b'{"access_token": "at-1", "expires_in": ' + expires_in.encode() + b"}"
+
+    with pytest.raises(TokenError) as refused:
+        parse_token_answer(HttpResponse(200, {}, body), NOW)
+
+    assert refused.value.reason == "token endpoint answer has an expires_in that is not a positive number"
+
+
+def test_given_a_fractional_expires_in_when_read_then_the_token_expires_that_many_seconds_later():
+    token = parse_token_answer(HttpResponse(200, {}, b'{"access_token": "at-1", "expires_in": 0.5}'), NOW)
+
+    assert token.expires_at == NOW + timedelta(seconds=0.5)

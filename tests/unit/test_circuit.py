@@ -70,3 +70,16 @@ def test_given_another_senders_probe_under_way_then_a_held_back_sender_looks_aga
 
     assert probing.admission(T0 + timedelta(seconds=3)) == "wait"
     assert probing.wait_s(T0 + timedelta(seconds=3)) == 1.0
+
+
+def test_given_a_closed_circuit_when_asked_how_long_to_wait_then_it_is_no_time():
+    assert Circuit().wait_s(T0) == 0.0
+    assert Circuit(failures=2).wait_s(T0) == 0.0
+
+
+def test_given_another_senders_probe_ending_in_400_ms_when_asked_then_the_wait_is_those_400_ms():
+    policy = CircuitPolicy(failures=1, cooldown_s=10, probe_lease_s=15)
+    probing = probe_won(after_failure(Circuit(), policy, T0), policy, T0 + timedelta(seconds=10))
+
+    assert probing.wait_s(T0 + timedelta(seconds=24, milliseconds=600)) == 0.4
+    assert probing.wait_s(T0 + timedelta(seconds=25)) == 0.0

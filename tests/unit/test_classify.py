@@ -215,3 +215,96 @@ def test_given_an_answer_when_classified_then_only_5xx_and_429_prove_the_provide
     outcome = classify_response(ResponseSpec(), HttpResponse(status, {}, b"{}", 0.01), NOW)
 
     assert outcome.not_taken is not_taken
+
+
+# ---------------------------------------------------------------- edges a provider's answer reaches (issue 16)
+
+def test_given_a_list_of_message_ids_when_one_message_was_sent_then_its_id_is_the_first_of_the_list():
+    spec = ResponseSpec(message_id_jmespath="messages[*].id")
+
+    sent = classify_response(spec, answer(200, {"messages": [{"id": "MSG-1"}, {"id": "MSG-2"}]}), NOW)
+    empty = classify_response(spec, answer(200, {"messages": []}), NOW)
+
+    assert sent.provider_message_id == "MSG-1"
+    assert (empty.verdict, empty.provider_message_id) == ("sent", None)
+
+
+@pytest.mark.parametrize(("error", "shown"), [
+    ({"code": 21211, "message": "bad  'To'\nnumber"}, '{"code": 21211, "message": "bad \'To\'\\nnumber"}'),
+    (21211, "21211"),
+    (["blocked", "spam"], '["blocked", "spam"]'),
+])
+def test_given_a_provider_error_that_is_not_a_string_when_failed_then_the_reason_quotes_it_as_json(error, shown):
+    outcome = classify_response(ResponseSpec(error_jmespath="error"), answer(400, {"error": error}), NOW)
+
+    assert outcome.reason == f"provider answered 400: {shown}"
+
+
+def test_given_an_empty_provider_error_when_failed_then_the_reason_is_the_status_alone():
+    outcome = classify_response(ResponseSpec(error_jmespath="error"), answer(400, {"error": {}}), NOW)
+
+    assert outcome.reason == "provider answered 400"
+
+
+def test_given_a_long_provider_error_when_failed_then_the_reason_quotes_200_characters_and_an_ellipsis():
+    outcome = classify_response(ResponseSpec(error_jmespath="error"), answer(422, {"error": "e" * 300}), NOW)
+
+    assert outcome.reason == "provider answered 422: " + "e" * 200 + "…"
+
+
+def test_given_an_answer_that_is_not_utf8_when_classified_then_it_is_sent_with_no_id_and_a_readable_excerpt():
+    outcome = classify_response(ResponseSpec(message_id_jmespath="id"), answer(200, b"OK \xff\xfe id=7"), NOW)
+
+    assert (outcome.verdict, outcome.provider_message_id) == ("sent", None)
+    assert outcome.body_excerpt == "OK \ufffd\ufffd id=7"
+
+
+def test_given_success_jmespath_and_an_answer_that_is_not_utf8_when_classified_then_it_failed_as_not_json():
+    outcome = classify_response(ResponseSpec(success_jmespath="ok"), answer(200, b"\xff{\"ok\": true}"), NOW)
+
+    assert outcome.verdict == "failed"
+    assert "not JSON" in outcome.reason
+
+
+@pytest.mark.parametrize("results", [{"0": {"status": "accepted"}}, "accepted", None])
+def test_given_batch_results_that_are_not_a_list_when_classified_then_every_recipient_failed_with_no_result(results):
+    outcomes = classify_batch_response(ResponseSpec(), BATCH, answer(200, {"results": results}), 2, NOW)
+
+    assert [o.verdict for o in outcomes] == ["failed", "failed"]
+    assert all(o.reason == "no result for this recipient in the provider's answer" for o in outcomes)
+
+
+@pytest.mark.parametrize(("status", "verdict"), [(199, "failed"), (200, "sent"), (299, "sent"), (300, "failed")])
+def test_given_the_default_success_statuses_when_classified_then_only_200_to_299_are_sent(status, verdict):
+    assert classify_response(ResponseSpec(), answer(status), NOW).verdict == verdict
+
+
+def test_given_status_300_when_classified_then_it_is_a_redirect_not_followed():
+    outcome = classify_response(ResponseSpec(), answer(300), NOW)
+
+    assert outcome.reason == "provider answered 300, a redirect (not followed: fix the URL)"
+
+
+def test_given_a_batch_answer_when_classified_then_each_recipient_keeps_the_status_its_result_and_a_reason():
+    body = {"results": [{"status": "accepted", "id": "a1", "to": "Zoé"}, {"status": "rejected"},
+                        {"status": "rejected", "error": ""}]}
+    raw = json.dumps(body).encode()
+
+    outcomes = classify_batch_response(ResponseSpec(error_jmespath="error"), BATCH, answer(207, raw), 4, NOW)
+
+    assert outcomes == [
+        Outcome("sent", "accepted by the provider (status 207)", provider_message_id="a1", status_code=207,
+                body_excerpt='{"status": "accepted", "id": "a1", "to": "Zoé"}'),
+        Outcome("failed", "provider refused this recipient", status_code=207, body_excerpt='{"status": "rejected"}'),
+        Outcome("failed", "provider refused this recipient", status_code=207,
+                body_excerpt='{"status": "rejected", "error": ""}'),
+        Outcome("failed", "no result for this recipient in the provider's answer", status_code=207,
+                body_excerpt=raw.decode()),
+    ]
+
+
+@pytest.mark.parametrize(("status", "verdict", "not_taken"), [(599, "retry", True), (600, "failed", False)])
+def test_given_the_edge_of_the_5xx_range_when_classified_then_600_is_no_server_error(status, verdict, not_taken):
+    outcome = classify_response(ResponseSpec(), answer(status), NOW)
+
+    assert (outcome.verdict, outcome.not_taken) == (verdict, not_taken)

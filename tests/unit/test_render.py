@@ -587,3 +587,36 @@ def test_given_an_emoji_beside_curly_quotes_when_rendered_then_nothing_is_replac
     config = provider(body={"text": "{{text}}", "unicode": "{{is_unicode}}"})
 
     assert json_body(config, message("“Party” 🎉")) == {"text": "“Party” 🎉", "unicode": True}
+
+
+# ---------------------------------------------------------------- typed values as text (issue 16)
+
+TWO_SEGMENTS_GSM7 = "a" * 161  # 161 GSM-7 characters: two segments of 153
+UNICODE_TEXT = "Ünïcödé ✓"  # ✓ is not GSM-7
+
+
+def test_given_a_two_segment_message_when_rendered_in_a_form_and_json_then_segments_is_the_integer_2():
+    form = provider(content_type="form", body={"parts": "{{segments}}", "credits": "{{credits}} credits"})
+    json_config = provider(body={"parts": "{{segments}}", "note": "{{segments}} parts"})
+
+    assert form_pairs(form, message(TWO_SEGMENTS_GSM7)) == [("parts", "2"), ("credits", "2 credits")]
+    rendered = render_request(json_config, [message(TWO_SEGMENTS_GSM7)], NOW).body
+    assert b'"parts":2,' in rendered and json.loads(rendered)["note"] == "2 parts"
+
+
+def test_given_a_unicode_message_when_rendered_in_a_form_url_and_header_then_is_unicode_is_true():
+    config = provider(content_type="form", url="https://sms.example.com/send/{{is_unicode}}",
+                      headers={"X-Unicode": "{{is_unicode}}"}, body={"unicode": "{{is_unicode}}",
+                                                                   "mode": "{{is_unicode?ucs2:gsm}}"})
+
+    request = render_request(config, [message(UNICODE_TEXT)], NOW)
+
+    assert parse_qsl(request.body.decode()) == [("unicode", "true"), ("mode", "ucs2")]
+    assert request.url == "https://sms.example.com/send/true"
+    assert request.headers["X-Unicode"] == "true"
+
+
+@pytest.mark.parametrize(("value", "text"), [(True, "true"), (False, "false"), (None, ""), (0, "0"), (2.5, "2.5"),
+                                             ({"a": [1, "é"]}, '{"a":[1,"é"]}')])
+def test_given_typed_values_when_rendered_as_text_then_each_has_its_json_spelling(value, text):
+    assert render_text("[{{v}}]", {"v": value}) == f"[{text}]"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -84,3 +85,59 @@ def test_given_bytes_that_are_not_utf8_when_masked_then_the_other_bytes_are_kept
 
 def test_given_the_mask_itself_as_a_secret_then_nothing_is_masked_twice():
     assert mask(f"password={MASK}", [MASK]) == f"password={MASK}"
+
+
+# ---------------------------------------------------------------- split, join, and credentials on headers (issue 16)
+
+def _provider(auth: dict, **fields) -> ProviderConfig:
+    return ProviderConfig.model_validate({"id": "acme", "auth": auth, "request": {
+        "url": "https://sms.example.com/send", "headers": {"X-To": "{{to}}", "X-Text": "{{text}}"}}, **fields})
+
+
+def test_given_a_provider_with_secrets_when_split_and_joined_again_then_the_same_configuration_comes_back():
+    from smsbridge.core.secrets import join_secrets, split_secrets
+
+    provider = _provider({"type": "basic", "username": "acme", "password": "pw-1"},
+                         secrets={"api_key": "k-2"},
+                         inbound={"auth": {"type": "hmac", "secret": "hk-3"}})
+
+    public, secrets = split_secrets(provider)
+
+    assert secrets == {"auth.password": "pw-1", "secrets.api_key": "k-2", "inbound.auth.secret": "hk-3"}
+    assert "pw-1" not in str(public) and "k-2" not in str(public) and "hk-3" not in str(public)
+    assert ProviderConfig.model_validate(join_secrets(public, secrets)) == provider
+
+
+def test_given_a_secret_whose_place_is_gone_from_the_document_when_joined_then_it_is_left_out():
+    from smsbridge.core.secrets import join_secrets
+
+    public = {"auth": {"type": "basic"}, "inbound": None}
+
+    joined = join_secrets(public, {"auth.password": "pw", "inbound.auth.secret": "s", "gone.deeper.key": "x"})
+
+    assert joined == {"auth": {"type": "basic", "password": "pw"}, "inbound": None}
+    assert public == {"auth": {"type": "basic"}, "inbound": None}  # the stored copy is not changed
+
+
+@pytest.mark.parametrize(("auth", "headers", "found"), [
+    ({"type": "none"}, {"Authorization": "Bearer x-token"}, []),
+    ({"type": "basic", "username": "u", "password": "pw-basic"}, {"authorization": "Basic dTpwdy1iYXNpYw=="},
+     ["Basic dTpwdy1iYXNpYw==", "dTpwdy1iYXNpYw=="]),
+    ({"type": "api_key", "token": "k-123", "header": "X-Key", "prefix": "Key "}, {"X-Key": "Key k-123"},
+     ["Key k-123", "k-123"]),
+    ({"type": "api_key", "token": "k-123", "query": "key"}, {"Authorization": "Bearer k-123"}, []),
+    ({"type": "oauth2", "token_url": "https://auth.example.com/t", "client_id": "c", "client_secret": "cs"},
+     {"Authorization": "Bearer at-9", "X-Other": "Bearer no"}, ["Bearer at-9", "at-9"]),
+    ({"type": "hmac", "secret": "hs", "signature_header": "X-Sig", "signature_prefix": "v1="},
+     {"X-Sig": "v1=abcdef"}, ["v1=abcdef", "abcdef"]),
+    ({"type": "hmac", "secret": "hs", "signature_header": "X-Sig", "signature_prefix": "{{key_id}}:"},
+     {"X-Sig": "{{key_id}}:abc"}, ["{{key_id}}:abc"]),
+    ({"type": "sigv4", "service": "sms-voice", "region": "eu-west-1"},
+     {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIA/x, Signature=ab", "X-Amz-Security-Token": "tok"},
+     ["AWS4-HMAC-SHA256 Credential=AKIA/x, Signature=ab", "Credential=AKIA/x, Signature=ab", "tok"]),
+])
+def test_given_a_request_stamped_by_an_auth_when_its_credentials_are_picked_then_each_comes_with_and_without_scheme(
+        auth, headers, found):
+    provider = _provider(auth)
+
+    assert applied_credentials(headers, provider.auth) == found

@@ -42,6 +42,8 @@ def test_given_an_unknown_field_then_the_message_is_rejected():
     (MessageType.MARKETING, None, True, True),
     (MessageType.MARKETING, ConsentState.OPTED_IN, True, False),
     (MessageType.NOTIFICATION, None, True, False),
+    (MessageType.MARKETING, ConsentState.OPT_IN_REQUESTED, False, False),
+    (MessageType.MARKETING, ConsentState.OPT_IN_REQUESTED, True, True),
 ])
 def test_consent_rule(kind, state, requires_opt_in, blocked):
     assert (consent_block_reason(kind, state, requires_opt_in) is not None) is blocked
@@ -56,3 +58,15 @@ def test_given_repeated_failures_then_the_backoff_grows_and_stops_at_its_cap():
 def test_given_jitter_then_delays_stay_within_its_bounds():
     backoff = Backoff(first_s=100, jitter=0.2)
     assert all(80 <= backoff.delay_s(1) <= 120 for _ in range(200))
+
+
+@pytest.mark.parametrize(("state", "requires_opt_in", "reason"), [
+    (ConsentState.OPTED_OUT, False, "the number opted out of marketing messages"),
+    (ConsentState.OPTED_OUT, True, "the number opted out of marketing messages"),
+    (ConsentState.OPT_IN_REQUESTED, True,
+     "marketing to this number needs an explicit opt-in: it asked for one and has not confirmed it yet"),
+    (None, True, "marketing to this number needs an explicit opt-in, and there is none"),
+])
+def test_given_a_blocked_marketing_message_when_checked_then_the_reason_says_which_consent_is_missing(
+        state, requires_opt_in, reason):
+    assert consent_block_reason(MessageType.MARKETING, state, requires_opt_in) == reason

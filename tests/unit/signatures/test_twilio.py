@@ -107,3 +107,64 @@ def test_given_a_changed_byte_or_a_wrong_secret_when_checked_then_the_sdk_and_th
         verify_webhook(TwilioInboundAuth(type="twilio", secret=secret),
                        api_request(urlencode(params).encode(), {"X-Twilio-Signature": signature}), NOW)
     assert refused.value.status == 403
+
+
+# ---------------------------------------------------------------- JSON webhooks (bodySHA256) and empty parameters
+
+# Twilio's JSON-webhook example (api-snippets, security/signature_validation_json): this body and
+# the bodySHA256 its URL carries (the hex SHA-256 of the body, which the test checks too):
+# https://www.twilio.com/docs/usage/webhooks/webhooks-security#validating-signatures-from-twilio
+JSON_BODY = b'{"CallSid":"CA1234567890ABCDE","Caller":"+12349013030"}'
+JSON_BODY_SHA256 = "5ccde7145dfb8f56479710896586cb9d5911809d83afbe34627818790db0aec9"
+
+
+def _json_webhook(body: bytes, body_hash: str = JSON_BODY_SHA256) -> WebhookRequest:
+    """A JSON webhook to https://example.com/myapp?bodySHA256=..., signed by the twilio SDK over its URL."""
+    url = f"https://example.com/myapp?bodySHA256={body_hash}"
+    signature = RequestValidator("12345").compute_signature(url, {})
+    return WebhookRequest(method="POST", path="/myapp", body=body, query=[("bodySHA256", body_hash)],
+                          headers={"host": "example.com", "x-forwarded-proto": "https",
+                                   "content-type": "application/json", "x-twilio-signature": signature})
+
+
+def test_given_twilios_json_example_when_its_body_is_hashed_then_the_documented_body_sha256_comes_out():
+    assert RequestValidator("12345").compute_hash(JSON_BODY.decode()) == JSON_BODY_SHA256
+
+
+def test_given_a_json_webhook_with_its_body_sha256_when_verified_then_it_passes_as_the_sdk_says():
+    request = _json_webhook(JSON_BODY)
+
+    assert RequestValidator("12345").validate(f"https://example.com/myapp?bodySHA256={JSON_BODY_SHA256}",
+                                              JSON_BODY.decode(), request.header("x-twilio-signature"))
+    verify_webhook(TwilioInboundAuth(type="twilio", secret="12345"), request, NOW)
+
+
+def test_given_a_json_webhook_whose_body_was_changed_when_verified_then_it_is_refused_as_the_sdk_does():
+    tampered = JSON_BODY.replace(b"+12349013030", b"+12349013031")
+    request = _json_webhook(tampered)
+
+    assert not RequestValidator("12345").validate(f"https://example.com/myapp?bodySHA256={JSON_BODY_SHA256}",
+                                                  tampered.decode(), request.header("x-twilio-signature"))
+    with pytest.raises(SignatureRefused) as refused:
+        verify_webhook(TwilioInboundAuth(type="twilio", secret="12345"), request, NOW)
+    assert (refused.value.status, refused.value.reason) == (403, "the body does not match bodySHA256")
+
+
+def test_given_a_json_webhook_with_an_upper_case_body_sha256_when_verified_then_it_passes():
+    verify_webhook(TwilioInboundAuth(type="twilio", secret="12345"),
+                   _json_webhook(JSON_BODY, JSON_BODY_SHA256.upper()), NOW)
+
+
+def test_given_a_form_post_with_empty_parameters_when_signed_by_the_sdk_then_the_bridge_verifies_it():
+    url = f"https://{API_HOST}/prod/inbound/twilio"
+    params = {"From": "+33612345678", "Body": "", "MediaUrl0": "", "NumMedia": "0"}
+    signature = RequestValidator("auth-token").compute_signature(url, params)
+
+    verify_webhook(TwilioInboundAuth(type="twilio", secret="auth-token"),
+                   api_request(urlencode(params).encode(), {"X-Twilio-Signature": signature}), NOW)
+
+
+def test_given_no_auth_token_configured_when_a_signed_webhook_arrives_then_it_is_403():
+    with pytest.raises(SignatureRefused) as refused:
+        verify_webhook(TwilioInboundAuth(type="twilio"), api_request(b"From=x", {"X-Twilio-Signature": "c2ln"}), NOW)
+    assert (refused.value.status, refused.value.reason) == (403, "no Twilio auth token is configured for this provider")
