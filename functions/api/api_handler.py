@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -67,6 +68,38 @@ API_TITLE = "SMS Bridge admin API"
 API_VERSION = "1.0.0"
 
 app = APIGatewayRestResolver(enable_validation=True)
+
+
+class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
+    """The resolver's request validation, reading a route's body as UTF-8 JSON and nothing else.
+
+    Powertools would also parse form and multipart bodies (which the document does not offer), raise a
+    bare ValueError on a multipart type without boundary and a UnicodeDecodeError on bytes that are not
+    UTF-8: each was a 500. Here every body route refuses them before any parser runs."""
+
+    def _get_body(self, app: APIGatewayRestResolver) -> Any:
+        event = app.current_event
+        content_type = event.headers.get("content-type")
+        if content_type is not None:
+            media_type, _, parameters = content_type.partition(";")
+            charset = next((value.strip().strip('"').lower() for name, _, value in
+                            (item.strip().partition("=") for item in parameters.split(";"))
+                            if name.strip().lower() == "charset"), "utf-8")
+            if media_type.strip().lower() != content_types.APPLICATION_JSON or charset not in ("utf-8", "utf8"):
+                raise RequestUnsupportedContentType("send the body as application/json", errors=[])
+        try:
+            event.decoded_body  # noqa: B018 - decoded once here (cached), so that bad bytes are a 400
+        except ValueError:  # UnicodeDecodeError, or base64 that does not decode
+            raise BadRequest("the body is not UTF-8 text: send JSON encoded as UTF-8") from None
+        try:
+            return super()._get_body(app)
+        except (RecursionError, ValueError) as error:  # nested too deeply, an integer of 5,000 digits
+            raise BadRequest(f"the body is not JSON this API reads: {type(error).__name__}") from None
+
+
+# Powertools keeps its request validation here and puts it first on every route; ours replaces it
+# before any route is built (tests/unit/test_api_bodies.py proves it is the one in use).
+app._request_validation_middleware = JsonBodyValidation()
 app.enable_swagger(path="/swagger", title=API_TITLE, version=API_VERSION,
                    description="Manage SMS providers, preview and test them, queue and look up messages, "
                                "read and set consent. Secrets are never returned: they read as `**********`.")
