@@ -293,9 +293,15 @@ class LocalApiGateway:
         if request.path == "/" and request.method in ("GET", "HEAD"):
             return redirect_to_console(), "console"
         allowed: list[str] = []
+        resource: str | None = None
         for route in self.routes:
             match = route.pattern.match(request.path)
             if match is None:
+                continue
+            # API Gateway settles on the most specific resource first and never falls back to a less
+            # specific one: `/providers/import-curl` is not also `/providers/{provider}` for its methods.
+            resource = resource or route.trigger.path
+            if route.trigger.path != resource:
                 continue
             if route.trigger.method not in ("ANY", request.method):
                 allowed.append(route.trigger.method)

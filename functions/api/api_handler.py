@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import Example
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import ValidationError
@@ -67,9 +69,44 @@ API_TITLE = "SMS Bridge admin API"
 API_VERSION = "1.0.0"
 
 app = APIGatewayRestResolver(enable_validation=True)
+
+
+class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
+    """The resolver's request validation, reading a route's body as UTF-8 JSON and nothing else.
+
+    Powertools would also parse form and multipart bodies (which the document does not offer), raise a
+    bare ValueError on a multipart type without boundary and a UnicodeDecodeError on bytes that are not
+    UTF-8: each was a 500. Here every body route refuses them before any parser runs."""
+
+    def _get_body(self, app: APIGatewayRestResolver) -> Any:
+        event = app.current_event
+        content_type = event.headers.get("content-type")
+        if content_type is not None:
+            media_type, _, parameters = content_type.partition(";")
+            charset = next((value.strip().strip('"').lower() for name, _, value in
+                            (item.strip().partition("=") for item in parameters.split(";"))
+                            if name.strip().lower() == "charset"), "utf-8")
+            if media_type.strip().lower() != content_types.APPLICATION_JSON or charset not in ("utf-8", "utf8"):
+                raise RequestUnsupportedContentType("send the body as application/json", errors=[])
+        try:
+            event.decoded_body  # noqa: B018 - decoded once here (cached), so that bad bytes are a 400
+        except ValueError:  # UnicodeDecodeError, or base64 that does not decode
+            raise BadRequest("the body is not UTF-8 text: send JSON encoded as UTF-8") from None
+        try:
+            return super()._get_body(app)
+        except (RecursionError, ValueError) as error:  # nested too deeply, an integer of 5,000 digits
+            raise BadRequest(f"the body is not JSON this API reads: {type(error).__name__}") from None
+
+
+# Powertools keeps its request validation here and puts it first on every route; ours replaces it
+# before any route is built (tests/unit/test_api_bodies.py proves it is the one in use).
+app._request_validation_middleware = JsonBodyValidation()
 app.enable_swagger(path="/swagger", title=API_TITLE, version=API_VERSION,
                    description="Manage SMS providers, preview and test them, queue and look up messages, "
-                               "read and set consent. Secrets are never returned: they read as `**********`.")
+                               "read and set consent. Secrets are never returned: they read as `**********`. "
+                               "Deployed, API Gateway takes only calls signed with AWS Signature Version 4 by an "
+                               "identity IAM allows (403 otherwise); OpenAPI has no scheme for SigV4, so none is "
+                               "declared: a generated client signs its calls through its HTTP layer.")
 
 ProviderId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="provider id")]
 Limit = Annotated[int, Query(ge=1, le=200, description="items per page (default 50, at most 200)")]
@@ -77,22 +114,85 @@ Cursor = Annotated[str | None, Query(max_length=2048, description="the `cursor` 
 Since = Annotated[datetime | None, Query(description="ISO-8601; a time without offset is UTC")]
 Until = Annotated[datetime | None, Query(description="ISO-8601; a time without offset is UTC")]
 ProviderFilter = Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="provider id")]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": {"application/json": {"model": ApiError}}}
-    for code, text in ((400, "bad request"), (404, "not found"), (422, "invalid input"))
+# What each error status means on this API; every route lists the ones it can answer (`answers`).
+_ERROR_MEANINGS = {
+    400: "the request cannot be done as asked: a body that is not JSON or not UTF-8, or a value refused for a "
+         "reason the schema cannot say (a phone number that is not one, a range that holds no message)",
+    403: "deployed: the call is not signed with SigV4 by an identity the API's IAM policy allows",
+    404: "what the path (or the body) names does not exist",
+    409: "the request clashes with what exists",
+    415: "the body is not application/json (UTF-8)",
+    422: "a parameter or a body field fails validation: `errors` says which",
 }
+
+
+def answers(status: int, description: str, *errors: int, conflict: str | None = None,
+            links: dict[str, dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]:
+    """A route's `responses`: its success (schema from the route's return annotation; none for 204) and
+    every error status it can answer, each an `ApiError`. 403 is always there (IAM, deployed)."""
+    success: dict[str, Any] = {"description": description}
+    if status == HTTPStatus.NO_CONTENT:
+        success["content"] = {}
+    if links:
+        success["links"] = links
+    documented = {status: success}
+    for code in sorted({403, *errors}):
+        meaning = conflict if code == HTTPStatus.CONFLICT and conflict else _ERROR_MEANINGS[code]
+        documented[code] = {"description": meaning, "content": {"application/json": {"model": ApiError}}}
+    return documented
+
+
+BODY_ERRORS = (400, 415, 422)  # what any route with a JSON body can answer before it starts
+
+
+def link_to(operation: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to `operation` ("METHOD /path"), its parameters read from this answer."""
+    method, path = operation.split(" ", 1)
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
+
+
+PROVIDER_LINKS = {name: link_to(operation, provider="$response.body#/id") for name, operation in (
+    ("GetProvider", "GET /providers/{provider}"), ("ReplaceProvider", "PUT /providers/{provider}"),
+    ("DeleteProvider", "DELETE /providers/{provider}"), ("PreviewWithProvider", "POST /providers/{provider}/preview"),
+    ("TestProvider", "POST /providers/{provider}/test"), ("TestSendWithProvider", "POST /providers/{provider}/test-send"),
+    ("ProviderSpend", "GET /providers/{provider}/spend"))}
+MESSAGE_LINKS = {"GetMessage": link_to("GET /messages/{id}", id="$response.body#/id"),
+                 "CancelMessage": link_to("DELETE /messages/{id}", id="$response.body#/id")}
+
+# Examples of every request body (the document's and Swagger UI's), each one the API accepts.
+MESSAGE_EXAMPLE = {"to": "+33612345678", "text": "Your code is 1234", "sender": "ACME", "type": "NOTIFICATION"}
+PROVIDER_EXAMPLE = {
+    "id": "acme", "name": "ACME SMS", "default_sender": "ACME",
+    "request": {"url": "https://sms.example.com/v1/messages", "method": "POST", "content_type": "json",
+                "body": {"to": "{{to}}", "from": "{{sender}}", "text": "{{text}}"}},
+    "auth": {"type": "api_key", "header": "Authorization", "prefix": "Bearer ", "token": "{{secrets.TOKEN}}"},
+    "secrets": {"TOKEN": "replace-me"},
+    "response": {"message_id_jmespath": "id"}}
+MessageBody = Annotated[OutboundMessage, Body(openapi_examples={
+    "notification": Example(summary="a one-time code", value=MESSAGE_EXAMPLE),
+    "marketing": Example(summary="marketing, with a campaign and metadata echoed in status events", value={
+        "to": "+447700900123", "text": "Sale starts now", "type": "MARKETING", "sender": "ACME",
+        "campaign_id": "spring", "metadata": {"order": 42}})})]
+ProviderBody = Annotated[ProviderDocument, Body(openapi_examples={
+    "from_scratch": Example(summary="a JSON API with a bearer token", value=PROVIDER_EXAMPLE),
+    "from_preset": Example(summary="a preset, its credentials filled in", value={
+        "id": "twilio-main", "preset": "twilio", "default_sender": "+15005550006",
+        "auth": {"type": "basic", "username": "AC0123456789abcdef0123456789abcdef", "password": "auth-token"},
+        "request": {"url": "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/"
+                           "Messages.json"}})})]
 
 
 # ---------------------------------------------------------------- messages
 
-@app.post("/messages", summary="Queue a message", responses={202: {"description": "queued",
-          "content": {"application/json": {"model": MessageAccepted}}}, **ERRORS})
-def create_message(message: Annotated[OutboundMessage, Body()]) -> Response[MessageAccepted]:
+@app.post("/messages", summary="Queue a message",
+          responses=answers(202, "queued: its id", 404, *BODY_ERRORS, links=MESSAGE_LINKS))
+def create_message(message: MessageBody) -> Response[MessageAccepted]:
     return Response(HTTPStatus.ACCEPTED, content_types.APPLICATION_JSON, message_desk().enqueue(message))
 
 
 @app.get("/messages", summary="Search messages, newest first (by index: phone, or time with status and provider)",
-         responses=ERRORS)
+         responses=answers(200, "one page of messages", 400, 422))
 def search_messages(phone: Annotated[str | None, Query(max_length=32, description="any form; E.164 after")] = None,
                     status: Annotated[MessageStatus | None, Query()] = None, provider: ProviderFilter = None,
                     since: Since = None, until: Until = None, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
@@ -100,43 +200,45 @@ def search_messages(phone: Annotated[str | None, Query(max_length=32, descriptio
                                  until=_utc(until, "until"), limit=limit, cursor=cursor)
 
 
-@app.get("/messages/<id>", summary="A message's status and history", responses=ERRORS)
+@app.get("/messages/<id>", summary="A message's status and history", responses=answers(200, "the message", 404, 422))
 def get_message(id: Annotated[str, Path(max_length=128)]) -> MessageView:  # noqa: A002 - the route's name
     return message_desk().get(id)
 
 
 @app.delete("/messages/<id>", summary="Cancel a scheduled message (it becomes `canceled` and is never sent)",
-            responses={200: {"description": "canceled: the message with its history",
-                             "content": {"application/json": {"model": MessageView}}},
+            responses={**answers(200, "canceled: the message with its history", 404, 422),
                        409: {"description": "the message is no longer scheduled (queued, sent or final); "
                                             "`status` says what it is",
-                             "content": {"application/json": {"model": CancelRefused}}},
-                       **ERRORS})
+                             "content": {"application/json": {"model": CancelRefused}}}})
 def cancel_message(id: Annotated[str, Path(max_length=128)]) -> MessageView:  # noqa: A002 - the route's name
     return message_desk().cancel(id)
 
 
-@app.get("/inbound-messages", summary="SMS received that were not keywords, newest first", responses=ERRORS)
+@app.get("/inbound-messages", summary="SMS received that were not keywords, newest first",
+         responses=answers(200, "one page of inbound messages", 400, 422))
 def inbound_messages(since: Since = None, limit: Limit = 50, cursor: Cursor = None) -> InboundPage:
     return inbox_desk().newest(since=_utc(since, "since"), limit=limit, cursor=cursor)
 
 
 # ---------------------------------------------------------------- dead letters
 
-@app.get("/dead-letters", summary="What is in the dead-letter queue, and why (left in the queue)", responses=ERRORS)
+@app.get("/dead-letters", summary="What is in the dead-letter queue, and why (left in the queue)",
+         responses=answers(200, "the dead letters", 422))
 def list_dead_letters(limit: Limit = 50) -> DeadLetterList:
     return dead_letter_desk().list(limit)
 
 
 @app.post("/dead-letters/redrive", summary="Put dead letters back on the outbound queue, as they were",
-          responses=ERRORS)
-def redrive_dead_letters(request: Annotated[RedriveRequest, Body()]) -> Redriven:
+          responses=answers(200, "how many went back", *BODY_ERRORS))
+def redrive_dead_letters(request: Annotated[RedriveRequest, Body(openapi_examples={
+        "some": Example(summary="these dead letters", value={"ids": ["a1b2c3"]}),
+        "all": Example(summary="every dead letter", value={"all": True})})]) -> Redriven:
     if (request.ids is None) == (not request.all):
         raise BadRequest("give either `ids` (a list) or `all`: true")
     return dead_letter_desk().redrive(None if request.all else request.ids)
 
 
-@app.delete("/dead-letters/<id>", summary="Delete one dead letter", responses=ERRORS)
+@app.delete("/dead-letters/<id>", summary="Delete one dead letter", responses=answers(204, "deleted", 404, 422))
 def delete_dead_letter(id: Annotated[str, Path(max_length=100)]) -> Response[None]:  # noqa: A002 - the route's name
     dead_letter_desk().delete(id)
     return Response(HTTPStatus.NO_CONTENT)
@@ -145,142 +247,167 @@ def delete_dead_letter(id: Annotated[str, Path(max_length=100)]) -> Response[Non
 # ---------------------------------------------------------------- overview
 
 @app.get("/stats", summary="Messages by status over a range (default: the last 24 hours), over time, and balances",
-         responses=ERRORS)
+         responses=answers(200, "counts, series and balances", 400, 404, 422))
 def stats(since: Since = None, until: Until = None, provider: ProviderFilter = None) -> TrafficStats:
     return traffic_report().stats(since=_utc(since, "since"), until=_utc(until, "until"), provider=provider)
 
 
 @app.get("/traffic", summary="Each provider's throughput (limit, granted in the last second, pause) and circuit "
          "(state, consecutive failures, when it opened and when it half-opens)",
-         responses={200: {"description": "every provider's shared traffic state",
-                          "content": {"application/json": {"model": TrafficView}}}, **ERRORS})
+         responses=answers(200, "every provider's shared traffic state"))
 def traffic() -> TrafficView:
     return traffic_board().report()
 
 
 # ---------------------------------------------------------------- providers
 
-@app.get("/providers", summary="List providers (secrets masked)")
+@app.get("/providers", summary="List providers (secrets masked)", responses=answers(200, "every provider"))
 def list_providers() -> ProviderList:
     return ProviderList(providers=provider_admin().list())
 
 
 @app.get("/providers/<provider>/spend", summary="The provider's segments this calendar month (UTC) against its "
          "spend_limit, and the 80 % and 100 % emails sent",
-         responses={200: {"description": "the month's count", "content": {"application/json": {"model": SpendView}}},
-                    **ERRORS})
+         responses=answers(200, "the month's count", 404, 422))
 def provider_spend(provider: ProviderId) -> SpendView:
     return spend_desk().report(provider)
 
 
-@app.get("/providers/summary", summary="Each provider's health: last send, balance, failures in the last hour")
+@app.get("/providers/summary", summary="Each provider's health: last send, balance, failures in the last hour",
+         responses=answers(200, "one summary per provider"))
 def providers_summary() -> list[ProviderSummary]:
     return traffic_report().provider_summary()
 
 
 @app.post("/providers/validate", summary="Validate an unsaved provider document (its preset merged); stores nothing",
-          responses=ERRORS)
-def validate_provider(document: Annotated[dict[str, Any], Body()]) -> ValidationResult:
+          responses=answers(200, "whether saving would take it, and why not, field by field", *BODY_ERRORS))
+def validate_provider(document: Annotated[dict[str, Any], Body(openapi_examples={
+        "draft": Example(summary="a draft as the console edits it", value=PROVIDER_EXAMPLE)})]) -> ValidationResult:
     return provider_admin().validate(document)
 
 
 @app.post("/providers/preview", summary="The exact request an unsaved provider draft would send, and the text's "
-          "encoding", responses=ERRORS)
-def preview_draft(request: Annotated[DraftPreviewRequest, Body()]) -> DraftPreview:
+          "encoding", responses=answers(200, "the request, secrets masked, and the text's encoding", *BODY_ERRORS))
+def preview_draft(request: Annotated[DraftPreviewRequest, Body(openapi_examples={
+        "draft": Example(summary="a draft and a message", value={"provider": PROVIDER_EXAMPLE,
+                                                                  "message": MESSAGE_EXAMPLE})})]) -> DraftPreview:
     draft = provider_admin().draft(request.provider, loc_prefix="body.provider")
     return provider_probe().preview_draft(draft, request.message)
 
 
-@app.get("/presets", summary="The provider presets, with their sources and the fields each leaves to fill")
+@app.get("/presets", summary="The provider presets, with their sources and the fields each leaves to fill",
+         responses=answers(200, "every preset"))
 def list_presets() -> list[PresetSummary]:
     return catalog.preset_summaries()
 
 
-@app.get("/presets/<name>", summary="One preset and its document", responses=ERRORS)
+@app.get("/presets/<name>", summary="One preset and its document", responses=answers(200, "the preset", 404, 422))
 def get_preset(name: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]) -> PresetDetail:
     return catalog.preset_detail(name)
 
 
-@app.get("/meta", summary="Placeholders, auth types, statuses and the provider schema, for forms")
+@app.get("/meta", summary="Placeholders, auth types, statuses and the provider schema, for forms",
+         responses=answers(200, "what the console's forms are built from"))
 def meta() -> Meta:
     return catalog.meta()
 
 
-@app.post("/providers", summary="Create a provider", responses={201: {"description": "created"}, 409: {
-    "description": "exists already"}, **ERRORS})
-def create_provider(config: Annotated[ProviderDocument, Body()]) -> Response[dict[str, Any]]:
+@app.post("/providers", summary="Create a provider",
+          responses=answers(201, "created: the provider, secrets masked", 400, 409, *BODY_ERRORS,
+                            conflict="a provider with this id exists already: PUT it to change it", links=PROVIDER_LINKS))
+def create_provider(config: ProviderBody) -> Response[dict[str, Any]]:
     return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, provider_admin().create(config))
 
 
-@app.post("/providers/import-curl", summary="Draft a provider from a sample curl command", responses=ERRORS)
-def import_curl(command: Annotated[ImportCurlRequest, Body()]) -> ImportCurlResult:
+@app.post("/providers/import-curl", summary="Draft a provider from a sample curl command",
+          responses=answers(200, "the draft, what was recognised, and whether it is valid (and saved)", 409,
+                            *BODY_ERRORS, conflict="`save`: a provider with this id exists already"))
+def import_curl(command: Annotated[ImportCurlRequest, Body(openapi_examples={
+        "twilio": Example(summary="Twilio's documented sample", value={
+            "curl": "curl -X POST https://api.twilio.com/2010-04-01/Accounts/$TWILIO_ACCOUNT_SID/Messages.json "
+                    "--data-urlencode 'To=+15558675310' --data-urlencode 'From=+15017122661' "
+                    "--data-urlencode 'Body=Hi there' -u $TWILIO_ACCOUNT_SID:$TWILIO_AUTH_TOKEN"})})]) -> ImportCurlResult:
     return provider_admin().import_curl(command)
 
 
-@app.get("/providers/<provider>", summary="A provider (secrets masked)", responses=ERRORS)
+@app.get("/providers/<provider>", summary="A provider (secrets masked)", responses=answers(200, "the provider", 404, 422))
 def get_provider(provider: ProviderId) -> dict[str, Any]:
     return provider_admin().get(provider)
 
 
 @app.put("/providers/<provider>", summary="Create or replace a provider; a secret given as the mask is kept",
-         responses=ERRORS)
-def put_provider(provider: ProviderId, config: Annotated[ProviderDocument, Body()]) -> Response[dict[str, Any]]:
+         responses={**answers(200, "replaced: the provider, secrets masked", 400, 404, *BODY_ERRORS,
+                              links=PROVIDER_LINKS),
+                    201: {"description": "created: the provider, secrets masked", "links": PROVIDER_LINKS}})
+def put_provider(provider: ProviderId, config: ProviderBody) -> Response[dict[str, Any]]:
     document, created = provider_admin().replace(provider, config)
     return Response(HTTPStatus.CREATED if created else HTTPStatus.OK, content_types.APPLICATION_JSON, document)
 
 
-@app.delete("/providers/<provider>", summary="Delete a provider and its secrets", responses=ERRORS)
+@app.delete("/providers/<provider>", summary="Delete a provider and its secrets",
+            responses=answers(204, "deleted", 404, 422))
 def delete_provider(provider: ProviderId) -> Response[None]:
     provider_admin().delete(provider)
     return Response(HTTPStatus.NO_CONTENT)
 
 
 @app.post("/providers/<provider>/preview", summary="The exact HTTP request a message would be sent as",
-          responses=ERRORS)
-def preview(provider: ProviderId, message: Annotated[OutboundMessage, Body()]) -> DraftPreview:
+          responses=answers(200, "the request, secrets masked, and the text's encoding", 404, *BODY_ERRORS))
+def preview(provider: ProviderId, message: MessageBody) -> DraftPreview:
     return provider_probe().preview(provider, message)
 
 
-@app.post("/providers/<provider>/test", summary="Check the provider's credentials or connection", responses=ERRORS)
+@app.post("/providers/<provider>/test", summary="Check the provider's credentials or connection",
+          responses=answers(200, "what was checked and how it went", 404, 422))
 def test_provider(provider: ProviderId) -> CheckResult:
     return provider_probe().check(provider)
 
 
 @app.post("/providers/<provider>/test-send", summary="Send one message now and show the provider's answer",
-          responses=ERRORS)
-def test_send(provider: ProviderId, message: Annotated[OutboundMessage, Body()]) -> TestSendResult:
+          responses=answers(200, "the message's outcome and the provider's answer, secrets masked", 404, 409,
+                            *BODY_ERRORS, conflict="a message with this `id` exists already: leave `id` out"))
+def test_send(provider: ProviderId, message: MessageBody) -> TestSendResult:
     return provider_probe().test_send(provider, message)
 
 
 # ---------------------------------------------------------------- routing
 
 @app.get("/routing", summary="The routing rules, in order: the first that matches a message chooses its provider",
-         responses=ERRORS)
+         responses=answers(200, "the rules, in order"))
 def get_routing() -> RoutingRules:
     return routing_admin().get()
 
 
-@app.put("/routing", summary="Replace the routing rules (every provider they name must exist)", responses=ERRORS)
-def put_routing(rules: Annotated[RoutingRules, Body()]) -> RoutingRules:
+@app.put("/routing", summary="Replace the routing rules (every provider they name must exist)",
+         responses=answers(200, "the rules as stored", *BODY_ERRORS))
+def put_routing(rules: Annotated[RoutingRules, Body(openapi_examples={
+        "india": Example(summary="Indian marketing through another provider", value={"rules": [
+            {"match": {"countries": ["IN"], "type": "MARKETING"}, "provider": "sandbox", "sender": "ACME"}]}),
+        "none": Example(summary="no rules: the default provider sends everything", value={"rules": []})})]) -> RoutingRules:
     return routing_admin().replace(rules)
 
 
 # ---------------------------------------------------------------- consent
 
-@app.get("/consent/<provider>/<phone>", summary="A number's consent state and history", responses=ERRORS)
+@app.get("/consent/<provider>/<phone>", summary="A number's consent state and history",
+         responses=answers(200, "the number's state and history", 400, 404, 422))
 def get_consent(provider: ProviderId, phone: Annotated[str, Path(max_length=32)]) -> ConsentView:
     return consent_desk().get(provider, phone)
 
 
-@app.put("/consent/<provider>/<phone>", summary="Opt a number in or out", responses=ERRORS)
+@app.put("/consent/<provider>/<phone>", summary="Opt a number in or out",
+         responses=answers(200, "the number's state and history", 404, *BODY_ERRORS))
 def put_consent(provider: ProviderId, phone: Annotated[str, Path(max_length=32)],
-                update: Annotated[ConsentUpdate, Body()]) -> ConsentView:
+                update: Annotated[ConsentUpdate, Body(openapi_examples={
+                    "opt_out": Example(summary="an operator records an opt-out", value={
+                        "state": "opted_out", "reason": "asked by phone"})})]) -> ConsentView:
     return consent_desk().set(provider, phone, update.state, update.reason)
 
 
 # ---------------------------------------------------------------- status callbacks (SPEC 10)
 
-@app.get("/callback-secret", summary="The key that signs status callbacks (X-SmsBridge-Signature; docs/callbacks.md)")
+@app.get("/callback-secret", summary="The key that signs status callbacks (X-SmsBridge-Signature; docs/callbacks.md)",
+         responses=answers(200, "the key"))
 def get_callback_secret() -> CallbackSecretView:
     from smsbridge.wiring import callback_secret
 

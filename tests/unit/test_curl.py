@@ -395,3 +395,9 @@ def test_given_a_real_key_that_merely_contains_xxxx_when_drafted_then_the_report
 
     assert [(item.where, item.token) for item in draft.unfilled] == [("auth.token", "(in the masked value)")]
     assert not any("9f2" in note for note in draft.notes)
+
+
+def test_given_a_host_with_an_unclosed_bracket_when_drafted_then_it_is_a_curl_error_not_a_crash() -> None:
+    # schemathesis found it (issue 15): urlsplit raised a bare ValueError, and the API answered 500.
+    with pytest.raises(CurlError, match="the URL cannot be read"):
+        provider_draft("úå[â\U000b2f68üÆ\U000250b0·", "x")

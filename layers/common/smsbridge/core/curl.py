@@ -293,7 +293,10 @@ def provider_draft(command: str, provider_id: str | None = None) -> CurlDraft:
     the text and the sender become `{{to}}`/`{{to_digits}}`, `{{text}}` and `{{sender}}`; shell
     variables and documentation placeholders left in the draft are listed in `unfilled`."""
     curl = parse_curl(command)
-    parts = urlsplit(curl.url)
+    try:
+        parts = urlsplit(curl.url)
+    except ValueError as exc:  # "Invalid IPv6 URL": a `[` in the host part
+        raise CurlError(f"the URL cannot be read: {exc}") from None
     if not parts.hostname:
         raise CurlError("the URL has no host name")
     draft = _Drafting(notes=[f"ignored: {item}" for item in curl.ignored])

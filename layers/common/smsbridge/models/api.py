@@ -92,7 +92,7 @@ class TestSendResult(BaseModel):
 
 
 class ImportCurlRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # `save` is true or false, not 0 or "yes"
 
     curl: str = Field(min_length=4, max_length=20_000, description="a provider's sample curl command")
     id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
@@ -202,7 +202,10 @@ class DeadLetterList(BaseModel):
 
 
 class RedriveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: `all` is true or false, not 0 or "yes"; the schema says the one-of the handler checks.
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"oneOf": [
+        {"required": ["ids"], "properties": {"ids": {"type": "array"}, "all": {"const": False}}},
+        {"required": ["all"], "properties": {"all": {"const": True}, "ids": {"type": "null"}}}]})
 
     ids: list[str] | None = Field(default=None, min_length=1, max_length=1000)
     all: bool = False

@@ -72,7 +72,9 @@ def _network_sender(sender: str) -> str:
 
 
 # A sender a network takes (SPEC 2): the message's own, or the one a routing rule gives.
-NetworkSender = Annotated[str, AfterValidator(_network_sender)]
+# The schema's pattern says the same for clients (pydantic's regex engine has no look-ahead).
+NetworkSender = Annotated[str, AfterValidator(_network_sender), Field(json_schema_extra={
+    "pattern": r"^(\+?[0-9]{1,15}|(?=[A-Za-z0-9 ._&+-]*[A-Za-z])[A-Za-z0-9 ._&+-]{1,11})$"})]
 
 
 def _first_non_finite(value: Any) -> str | None:
@@ -103,7 +105,7 @@ class OutboundMessage(BaseModel):
                     description="caller's id, the idempotency key (generated when absent)")
     provider: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
                                  description="provider id; the default provider when absent")
-    to: str
+    to: str = Field(min_length=1, description="the recipient, in international form; E.164 once read")
     text: str = Field(min_length=1, max_length=10_000)
     sender: NetworkSender | None = Field(default=None, max_length=64,
                                description="alphanumeric (1 to 11 of A-Z a-z 0-9 space - . _ & +, a letter among "

@@ -71,7 +71,8 @@ _JSON_MEDIA_TYPE = re.compile(r"^application/[A-Za-z0-9.+-]*json[A-Za-z0-9.+-]*(
 
 
 class RequestSpec(_Strict):
-    url: str = Field(min_length=1)
+    # The pattern is the schema's (the save refuses any other scheme: services/providers.py _check_urls).
+    url: str = Field(min_length=1, json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]+"})
     method: Literal["GET", "POST"] = "POST"
     content_type: Literal["json", "form", "none"] = "json"
     headers: dict[str, str] = Field(default_factory=dict)
@@ -175,7 +176,14 @@ def _form_pairs(body: Any) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- outbound auth
 
+def _type_required(schema: dict) -> None:
+    """The union picks its class by `type` and refuses an object without it: the schema says so too."""
+    schema["required"] = ["type", *(name for name in schema.get("required", []) if name != "type")]
+
+
 class NoAuth(_Strict):
+    model_config = ConfigDict(json_schema_extra=_type_required)
+
     type: Literal["none"] = "none"
 
 
