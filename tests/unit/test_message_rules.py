@@ -117,6 +117,18 @@ def test_given_a_huge_nesting_in_vars_built_in_python_then_the_check_does_not_ex
     assert "finite" in refusal(vars={"deep": nested})
 
 
+# DynamoDB's numbers: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
+@pytest.mark.parametrize("number", [1.7976931348623155e+308, -1e126, 1e-131, 10**38 + 1, 10**60, -(2**200), float("nan")])
+def test_given_metadata_holding_a_number_dynamodb_cannot_store_then_the_message_is_refused_naming_where(number):
+    reason = refusal(metadata={"order": {"amounts": [1, number]}})
+    assert "metadata" in reason and "order.amounts[1]" in reason and "38 significant digits" in reason
+
+
+@pytest.mark.parametrize("number", [9.9999e125, -9.99e125, 1e-130, 1e60, 10**37, 0.1, 0, -0.0, True, 2**64])
+def test_given_metadata_numbers_dynamodb_stores_then_the_message_is_accepted_as_given(number):
+    assert OutboundMessage(to=TO, text="hi", metadata={"n": number}).metadata == {"n": number}
+
+
 # ---------------------------------------------------------------- other bounds that protect storage
 
 def test_given_a_provider_id_that_no_provider_can_have_then_the_message_is_refused():

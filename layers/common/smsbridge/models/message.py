@@ -7,6 +7,7 @@ import re
 import unicodedata
 import uuid
 from datetime import datetime, timezone
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -92,6 +93,33 @@ def _first_non_finite(value: Any) -> str | None:
     return None
 
 
+def _first_number_dynamodb_refuses(value: Any) -> str | None:
+    """The path of the first number DynamoDB cannot store (NaN, infinite, more than 38 significant
+    digits, or a magnitude outside 1E-130 to 9.99E+125), or None. `metadata` is stored as a map,
+    its numbers as DynamoDB numbers: such a number would fail the write, not the request."""
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, (int, float)) and not isinstance(item, bool) and not _dynamodb_number(item):
+            return path
+        if isinstance(item, dict):
+            pending.extend((f"{path}.{key}" if path else str(key), child) for key, child in item.items())
+        elif isinstance(item, (list, tuple)):
+            pending.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+    return None
+
+
+def _dynamodb_number(number: int | float) -> bool:
+    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number
+    if isinstance(number, float) and not math.isfinite(number):
+        return False
+    exact = Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
+    if exact.is_zero():
+        return True
+    # Every digit counts: boto3 refuses an int of 39 digits even when they end in zeros.
+    return len(exact.as_tuple().digits) <= 38 and -130 <= exact.adjusted() <= 125
+
+
 METADATA_MAX_BYTES = 2048
 
 
@@ -154,9 +182,10 @@ class OutboundMessage(BaseModel):
             size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
             if size > METADATA_MAX_BYTES:
                 raise ValueError(f"is {size} bytes of JSON; at most {METADATA_MAX_BYTES}")
-            where = _first_non_finite(value)
+            where = _first_number_dynamodb_refuses(value)
             if where is not None:
-                raise ValueError(f"numbers must be finite (no NaN, no Infinity){': ' + where[:100] if where else ''}")
+                raise ValueError("numbers must be finite, with at most 38 significant digits, between 1E-130 and "
+                                 f"9.99E+125 in size (DynamoDB's numbers){': ' + where[:100] if where else ''}")
         return value
 
     @field_validator("expires_at", "send_at")
