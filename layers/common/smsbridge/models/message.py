@@ -6,6 +6,7 @@ import math
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
 from enum import StrEnum
@@ -78,13 +79,13 @@ NetworkSender = Annotated[str, AfterValidator(_network_sender), Field(json_schem
     "pattern": r"^(\+?[0-9]{1,15}|(?=[A-Za-z0-9 ._&+-]*[A-Za-z])[A-Za-z0-9 ._&+-]{1,11})$"})]
 
 
-def _first_non_finite(value: Any) -> str | None:
-    """The path of the first NaN or infinite number in a JSON-like value ("" for the value
-    itself), or None; iterative, so that nesting depth cannot exhaust the stack."""
+def _first_refused_number(value: Any, accepted: Callable[[int | float], bool]) -> str | None:
+    """The path of the first number (bools aside) of a JSON-like value that `accepted` refuses ("" for
+    the value itself), or None; iterative, so that nesting depth cannot exhaust the stack."""
     pending: list[tuple[str, Any]] = [("", value)]
     while pending:
         path, item = pending.pop()
-        if isinstance(item, float) and not math.isfinite(item):
+        if isinstance(item, (int, float)) and not isinstance(item, bool) and not accepted(item):
             return path
         if isinstance(item, dict):
             pending.extend((f"{path}.{key}" if path else str(key), child) for key, child in item.items())
@@ -93,23 +94,13 @@ def _first_non_finite(value: Any) -> str | None:
     return None
 
 
-def _first_number_dynamodb_refuses(value: Any) -> str | None:
-    """The path of the first number DynamoDB cannot store (NaN, infinite, more than 38 significant
-    digits, or a magnitude outside 1E-130 to 9.99E+125), or None. `metadata` is stored as a map,
-    its numbers as DynamoDB numbers: such a number would fail the write, not the request."""
-    pending: list[tuple[str, Any]] = [("", value)]
-    while pending:
-        path, item = pending.pop()
-        if isinstance(item, (int, float)) and not isinstance(item, bool) and not _dynamodb_number(item):
-            return path
-        if isinstance(item, dict):
-            pending.extend((f"{path}.{key}" if path else str(key), child) for key, child in item.items())
-        elif isinstance(item, (list, tuple)):
-            pending.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
-    return None
+def _finite(number: int | float) -> bool:
+    return not isinstance(number, float) or math.isfinite(number)
 
 
 def _dynamodb_number(number: int | float) -> bool:
+    """Whether DynamoDB can store the number: `metadata` is stored as a map, its numbers as DynamoDB
+    numbers, so one it cannot store would fail the write, not the request."""
     # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number
     if isinstance(number, float) and not math.isfinite(number):
         return False
@@ -170,7 +161,7 @@ class OutboundMessage(BaseModel):
     @field_validator("vars", "template_variables")
     @classmethod
     def _finite_numbers(cls, value: Any) -> Any:
-        where = _first_non_finite(value)
+        where = _first_refused_number(value, _finite)
         if where is not None:
             raise ValueError(f"numbers must be finite (no NaN, no Infinity){': ' + where[:100] if where else ''}")
         return value
@@ -182,7 +173,7 @@ class OutboundMessage(BaseModel):
             size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
             if size > METADATA_MAX_BYTES:
                 raise ValueError(f"is {size} bytes of JSON; at most {METADATA_MAX_BYTES}")
-            where = _first_number_dynamodb_refuses(value)
+            where = _first_refused_number(value, _dynamodb_number)
             if where is not None:
                 raise ValueError("numbers must be finite, with at most 38 significant digits, between 1E-130 and "
                                  f"9.99E+125 in size (DynamoDB's numbers){': ' + where[:100] if where else ''}")
