@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from importlib.resources import files
 
-import pytest
-
 from tests.support.sdk_wire import TRICKY_TEXT, SdkWireBench, WireFields, read_wire
 
 TO, SENDER, MESSAGE_ID = "+447700900123", "ACME", "order-42.sms"

@@ -11,7 +11,6 @@ import pytest
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
 from tests.support.loopback import LoopbackProvider
-from tests.support.stack import LambdaContext, moto_stack
 
 
 class InvocationKilled(BaseException):
@@ -31,16 +30,10 @@ class KilledAfterTheProviderAnswers:
 
 
 @pytest.fixture
-def stack():
-    with moto_stack() as stack:
-        yield stack
-
-
-@pytest.fixture
-def provider():
-    with LoopbackProvider() as server:
-        server.handler = lambda request: (200, {}, {"id": "pm-" + request.json()["body"]})
-        yield server
+def provider(provider):
+    """The provider stand-in, answering each message with an id made of its text."""
+    provider.handler = lambda request: (200, {}, {"id": "pm-" + request.json()["body"]})
+    return provider
 
 
 def configure(server: LoopbackProvider) -> ProviderConfig:

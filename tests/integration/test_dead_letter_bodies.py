@@ -9,16 +9,9 @@ import pytest
 
 from smsbridge.adapters.queue import ATTRIBUTES_BUDGET_BYTES, REASON_MAX_BYTES, SQS_MAX_MESSAGE_BYTES
 from tests.support.loopback import LoopbackProvider
-from tests.support.stack import moto_stack
 
 DEPTH = 50_000
 TO = "+33612345678"
-
-
-@pytest.fixture
-def stack():
-    with moto_stack() as stack:
-        yield stack
 
 
 @pytest.fixture

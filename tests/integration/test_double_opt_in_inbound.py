@@ -30,12 +30,6 @@ def double_opt_in_provider(url: str) -> dict:
 
 
 @pytest.fixture
-def provider():
-    with LoopbackProvider() as server:
-        yield server
-
-
-@pytest.fixture
 def stack(provider):
     with moto_stack("InboundFunction") as stack:
         put_provider(double_opt_in_provider(provider.url_for("/Messages.json")))

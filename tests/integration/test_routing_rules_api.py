@@ -10,7 +10,6 @@ from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.routing import RoutingRules
 from tests.support.apigw_events import AdminApi
 from tests.support.loopback import LoopbackProvider
-from tests.support.stack import moto_stack
 
 UK, FRANCE = "+447400123456", "+33612345678"
 UK_RULE = {"match": {"prefixes": ["+44"]}, "provider": "uk", "sender": "ACMEUK"}
@@ -93,12 +92,6 @@ def test_given_a_uk_rule_when_a_uk_message_is_posted_then_it_is_queued_for_the_u
 
 
 # ---------------------------------------------------------------- the send path
-
-@pytest.fixture
-def stack():
-    with moto_stack() as stack:
-        yield stack
-
 
 def test_given_a_plus_44_rule_when_messages_are_sent_then_uk_goes_to_it_france_to_the_default_and_named_to_its_own(
         stack) -> None:

@@ -5,8 +5,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.support.apigw_events import put_provider
 from tests.support.loopback import LoopbackProvider
 from tests.support.stack import LambdaContext, moto_stack
@@ -16,12 +14,6 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 def sample(name: str) -> dict:
     return json.loads((EVENTS / name).read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def provider():
-    with LoopbackProvider() as server:
-        yield server
 
 
 def default_provider(server: LoopbackProvider) -> dict:

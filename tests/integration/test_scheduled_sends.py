@@ -4,7 +4,6 @@ cancel, and the send path for bodies an application wrote to SQS itself."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.support.sdk_wire import TRICKY_TEXT, SdkWireBench, WireFields, read_wire
 
 TO = "+14155550100"

@@ -15,20 +15,14 @@ from smsbridge.models.provider import ProviderConfig
 from smsbridge.services.traffic import Delivery, Reservation, Tried
 from tests.support.aws_calls import counting_aws_calls
 from tests.support.loopback import LoopbackProvider
-from tests.support.stack import LambdaContext, moto_stack, reset_cached_clients
+from tests.support.stack import LambdaContext, reset_cached_clients
 
 
 @pytest.fixture
-def stack():
-    with moto_stack() as stack:
-        yield stack
-
-
-@pytest.fixture
-def provider():
-    with LoopbackProvider() as server:
-        server.handler = lambda request: (200, {}, {"id": "pm-" + request.json()["body"]})
-        yield server
+def provider(provider):
+    """The provider stand-in, answering each message with an id made of its text."""
+    provider.handler = lambda request: (200, {}, {"id": "pm-" + request.json()["body"]})
+    return provider
 
 
 def configure(server: LoopbackProvider, provider_id: str = "acme", **overrides) -> ProviderConfig:

@@ -7,25 +7,11 @@ import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
-import pytest
-
 from smsbridge.models.provider import ProviderConfig
 from tests.support.loopback import LoopbackProvider
-from tests.support.stack import moto_stack, reset_cached_clients
+from tests.support.stack import reset_cached_clients
 
 TRICKY_TEXT = 'He said "hi"\n& ü 🎉'
-
-
-@pytest.fixture
-def stack():
-    with moto_stack() as stack:
-        yield stack
-
-
-@pytest.fixture
-def provider():
-    with LoopbackProvider() as server:
-        yield server
 
 
 def configure(server: LoopbackProvider, **overrides) -> ProviderConfig:

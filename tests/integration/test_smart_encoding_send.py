@@ -3,27 +3,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.integration.test_send_path import configure, drain, message
-from tests.support.loopback import LoopbackProvider
-from tests.support.stack import moto_stack
 
 # 146 characters with curly quotes, a dash and an ellipsis: three UCS-2 segments as written,
 # one GSM-7 segment once smart-encoded.
 TEXT = "Don’t “panic” – it’s fine… " + "x" * 120
-
-
-@pytest.fixture
-def stack():
-    with moto_stack() as stack:
-        yield stack
-
-
-@pytest.fixture
-def provider():
-    with LoopbackProvider() as server:
-        yield server
 
 
 def test_given_curly_quotes_when_sent_then_the_provider_gets_gsm7_and_one_segment_is_stored(stack, provider):

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
@@ -16,7 +15,7 @@ from smsbridge.adapters.queue import OutboundQueue
 from smsbridge.clock import utc_now
 from smsbridge.models.provider import ProviderConfig
 from tests.support.loopback import LoopbackProvider
-from tests.support.stack import REGION, Stack, moto_stack
+from tests.support.stack import REGION, Stack
 
 PARIS = ZoneInfo("Europe/Paris")
 PARIS_MOBILE = "+33612345678"
@@ -51,18 +50,6 @@ class WatchedQueue(OutboundQueue):
             self._sqs.change_message_visibility(QueueUrl=self.url_of(record.eventSourceARN),
                                                 ReceiptHandle=record.receiptHandle, VisibilityTimeout=0)
         self._waiting.clear()
-
-
-@pytest.fixture
-def stack():
-    with moto_stack() as stack:
-        yield stack
-
-
-@pytest.fixture
-def provider():
-    with LoopbackProvider() as server:
-        yield server
 
 
 def configure(server: LoopbackProvider, **overrides) -> ProviderConfig:
