@@ -3,26 +3,19 @@
 does not cost the next batch its room (SPEC 3 `throughput`)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
 from tests.integration.test_send_claims import configure, handler, message
 from tests.support.loopback import LoopbackProvider
-from tests.support.stack import LambdaContext, Stack, moto_stack
+from tests.support.stack import LambdaContext, Stack
 
 
 @pytest.fixture
-def stack() -> Iterator[Stack]:
-    with moto_stack() as stack:
-        yield stack
-
-
-@pytest.fixture
-def provider() -> Iterator[LoopbackProvider]:
-    with LoopbackProvider() as server:
-        server.handler = lambda request: (200, {}, {"id": "pm-" + request.json()["body"]})
-        yield server
+def provider(provider: LoopbackProvider) -> LoopbackProvider:
+    """The provider stand-in, answering each message with an id made of its text."""
+    provider.handler = lambda request: (200, {}, {"id": "pm-" + request.json()["body"]})
+    return provider
 
 
 def granted_in_window(stack: Stack, provider_id: str) -> int:

@@ -2,14 +2,12 @@
 every admin operation asks for IAM (SigV4), and the provider webhooks are the only public ones."""
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform
 
-from local.template import load_document
+from tests.support.sam_translation import translated_template
 
 ROOT = Path(__file__).resolve().parents[2]
 # The public routes of SPEC 7: each checks the provider's own signature in the inbound function.
@@ -17,26 +15,9 @@ WEBHOOK_OPERATIONS = {("/inbound/{provider}", "get"), ("/inbound/{provider}", "p
                       ("/status/{provider}", "get"), ("/status/{provider}", "post")}
 
 
-class _NoManagedPolicies:
-    """SAM's translator asks IAM for the ARNs of managed policies named in a template; ours names none."""
-
-    def load(self) -> dict[str, str]:
-        return {}
-
-
 @pytest.fixture(scope="module")
 def translated() -> dict[str, Any]:
-    document = copy.deepcopy(load_document(ROOT / "template.yaml"))
-    for resource in document["Resources"].values():
-        properties = resource.get("Properties", {})
-        # The translator wants the S3 locations `sam package` would write in place of the folders.
-        if resource["Type"] == "AWS::Serverless::Function" and "CodeUri" in properties:
-            properties["CodeUri"] = "s3://bucket/function.zip"
-        if resource["Type"] == "AWS::Serverless::LayerVersion":
-            properties["ContentUri"] = "s3://bucket/layer.zip"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        return transform(document, {}, _NoManagedPolicies())
+    return translated_template()
 
 
 def _operations(translated: dict[str, Any]) -> dict[tuple[str, str], list[dict[str, list]]]:
