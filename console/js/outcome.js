@@ -14,9 +14,10 @@ export function statusReason(message) {
   return null;
 }
 
-/** The attempt in flight (`{attempt, provider, since}`) as one line; null when there is none. */
+/** The attempt in flight (`{attempt, provider, since}`) without its time, which the page shows as it shows
+ * every time; null when there is none. */
 export function describeInFlight(inFlight) {
   if (!inFlight || !inFlight.provider) return null;
   const attempt = Number.isFinite(Number(inFlight.attempt)) ? `attempt ${inFlight.attempt}` : 'an attempt';
-  return `${attempt} to provider ${inFlight.provider}${inFlight.since ? ` since ${inFlight.since}` : ''}`;
+  return `${attempt} to provider ${inFlight.provider}`;
 }

@@ -29,7 +29,7 @@ async function load(container, id) {
   const facts = [
     ['Status', statusBadge(message.status)],
     ['Why', statusReason(message)],
-    ['In flight', describeInFlight(message.in_flight)],
+    ['In flight', inFlight(message.in_flight)],
     ['Scheduled for', message.send_at ? time(message.send_at) : undefined],
     ['To', h('span', { class: 'mono' }, message.to ?? '-')],
     ['Provider', message.provider ?? '-'],
@@ -50,11 +50,16 @@ async function load(container, id) {
     : null;
   container.replaceChildren(
     h('dl', { class: 'facts panel' }, facts.map(([name, value]) => h('div', {}, h('dt', {}, name), h('dd', {}, value)))),
-    cancel,
+    ...(cancel ? [cancel] : []),
     h('h2', {}, 'History'),
     history.length
       ? h('ol', { class: 'timeline', 'aria-label': 'Status changes, oldest first' }, history.map(step))
       : h('p', { class: 'empty' }, 'No status change recorded yet.'));
+}
+
+function inFlight(attempt) {
+  const said = describeInFlight(attempt);
+  return said && h('span', {}, said, ...(attempt.since ? [' since ', time(attempt.since)] : []));
 }
 
 async function cancelMessage(container, id, message) {
