@@ -12,7 +12,6 @@ from selenium.webdriver.common.by import By
 from tests.browser.console import Console, new_phone
 from tests.e2e.local_stack import LocalStack, wait_for
 
-SHORTCODE = "+33757000000"
 LOOKUP = "//form[@aria-labelledby='lookup-title']"
 
 
@@ -27,11 +26,6 @@ def double_opt_in(stack: LocalStack) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def text_from(stack: LocalStack, phone: str, text: str) -> None:
-    answer = requests.post(f"{stack.sandbox}/api/inbound", json={"from": phone, "to": SHORTCODE, "text": text}, timeout=10)
-    assert answer.status_code == 200 and answer.json().get("bridge_status") == 200, answer.text
-
-
 def state_of(stack: LocalStack, phone: str) -> dict:
     return requests.get(f"{stack.api}/consent/sandbox/{phone}", timeout=10).json()
 
@@ -41,7 +35,7 @@ def test_given_double_opt_in_when_a_number_texts_start_then_the_consent_screen_s
     # Given a number that texted START to a provider that asks for a confirmation
     phone = new_phone()
     texted_at = datetime.now(UTC)
-    text_from(stack, phone, "START")
+    stack.text_from_phone(phone, "START")
     pending = wait_for(lambda: (c := state_of(stack, phone)).get("state") == "opt_in_requested" and c,
                        what="the opt-in request recorded")
 
@@ -62,7 +56,7 @@ def test_given_double_opt_in_when_a_number_texts_start_then_the_consent_screen_s
     console.screenshot("consent-waiting")
 
     # When the number replies YES and the operator looks it up again
-    text_from(stack, phone, "YES")
+    stack.text_from_phone(phone, "YES")
     wait_for(lambda: state_of(stack, phone).get("state") == "opted_in", what="the confirmed opt-in")
     console.click(console.button("Look up", within=LOOKUP))
 

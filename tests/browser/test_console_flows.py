@@ -12,21 +12,14 @@ from selenium.webdriver.common.by import By
 from tests.browser.console import NARROW, Console, new_phone
 from tests.e2e.local_stack import LocalStack, wait_for
 
-SHORTCODE = "+33757000000"
 LOOKUP = "//form[@aria-labelledby='lookup-title']"
-
-
-def _text_from_phone(stack: LocalStack, phone: str, text: str) -> None:
-    """The sandbox plays the phone: it sends the SMS to the bridge's inbound route, signed."""
-    answer = requests.post(f"{stack.sandbox}/api/inbound", json={"from": phone, "to": SHORTCODE, "text": text}, timeout=10)
-    assert answer.status_code == 200 and answer.json().get("bridge_status") == 200, answer.text
 
 
 def test_given_a_phone_that_texts_stop_when_the_operator_looks_it_up_then_the_consent_screen_shows_it_opted_out(
         console: Console, stack: LocalStack) -> None:
     # Given a phone that texted STOP to the sandbox's number
     phone = new_phone()
-    _text_from_phone(stack, phone, "STOP")
+    stack.text_from_phone(phone, "STOP")
     wait_for(lambda: requests.get(f"{stack.api}/consent/sandbox/{phone}", timeout=10).json().get("state") == "opted_out",
              what="the opt-out recorded")
 
@@ -48,8 +41,8 @@ def test_given_a_text_that_is_no_keyword_when_the_inbound_screen_is_opened_then_
         console: Console, stack: LocalStack) -> None:
     # Given two texts from a phone, neither a keyword
     phone, first, last = new_phone(), f"Is my order ready? {uuid.uuid4().hex[:6]}", f"Thanks! {uuid.uuid4().hex[:6]}"
-    _text_from_phone(stack, phone, first)
-    _text_from_phone(stack, phone, last)
+    stack.text_from_phone(phone, first)
+    stack.text_from_phone(phone, last)
 
     # When the operator opens the Inbound screen
     console.open("/console/#/inbound")

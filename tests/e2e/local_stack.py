@@ -25,6 +25,7 @@ from local.demo import wait_for  # noqa: F401 - the one polling helper, re-expor
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60
+SHORTCODE = "+33757000000"  # the number the phones text in these tests
 
 
 @dataclass
@@ -69,6 +70,16 @@ class LocalStack:
         answer = requests.get(f"{self.sandbox}/api/inbox", params=filters, timeout=10)
         answer.raise_for_status()
         return answer.json()
+
+    def text_from_phone(self, phone: str, text: str) -> dict[str, Any]:
+        """The sandbox plays the phone: it sends `text` from `phone` to SHORTCODE through the bridge's
+        /inbound/sandbox, signed as the provider signs; the bridge must have taken it (200). Answers the
+        sandbox's record of the exchange."""
+        answer = requests.post(f"{self.sandbox}/api/inbound", json={"from": phone, "to": SHORTCODE, "text": text}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        record = answer.json()
+        assert record["bridge_status"] == 200, record
+        return record
 
     def set_faults(self, **faults: Any) -> None:
         requests.put(f"{self.sandbox}/api/faults", json=faults, timeout=10).raise_for_status()

@@ -7,23 +7,12 @@ import uuid
 
 import requests
 
-from tests.e2e.local_stack import LocalStack, wait_for
+from tests.e2e.local_stack import SHORTCODE, LocalStack, wait_for
 
-SHORTCODE = "+33757000000"
 
 
 def _fresh_number() -> str:
     return f"+336{random.randint(10_000_000, 99_999_999)}"  # a number no other test has touched
-
-
-def _text_from(stack: LocalStack, number: str, text: str) -> dict:
-    """The sandbox sends `text` from `number` to the bridge's /inbound/sandbox, signed."""
-    answer = requests.post(f"{stack.sandbox}/api/inbound", json={"from": number, "to": SHORTCODE, "text": text},
-                           timeout=30)
-    assert answer.status_code == 200, answer.text
-    record = answer.json()
-    assert record["bridge_status"] == 200, record
-    return record
 
 
 def _consent(stack: LocalStack, number: str) -> str | None:
@@ -53,7 +42,7 @@ def test_stop_opts_out_with_a_confirmation_blocks_marketing_but_not_notification
     number = _fresh_number()
 
     # Given a person who texts "Stop." to the bridge through the sandbox provider (signed)
-    _text_from(stack, number, "Stop.")
+    stack.text_from_phone(number, "Stop.")
 
     # Then the number is opted out and the confirmation reaches the sandbox inbox
     wait_for(lambda: _consent(stack, number) == "opted_out", timeout_s=10, what="the number opted out")
@@ -71,7 +60,7 @@ def test_stop_opts_out_with_a_confirmation_blocks_marketing_but_not_notification
     assert stack.inbox(text=f"MARKETING for {number}") == []
 
     # When the person texts START
-    _text_from(stack, number, "START")
+    stack.text_from_phone(number, "START")
 
     # Then the number is opted in again, with a confirmation, and marketing goes through
     wait_for(lambda: _consent(stack, number) == "opted_in", timeout_s=10, what="the number opted in")
@@ -84,7 +73,7 @@ def test_help_gets_the_help_reply_and_leaves_consent_alone(stack: LocalStack) ->
     number = _fresh_number()
 
     # Given a person who texts HELP
-    _text_from(stack, number, "help")
+    stack.text_from_phone(number, "help")
 
     # Then the help reply reaches the sandbox inbox, and nothing is recorded about consent
     wait_for(lambda: _replies(stack, number, "Reply STOP"), timeout_s=20, what="the help reply")

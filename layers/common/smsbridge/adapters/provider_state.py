@@ -65,28 +65,10 @@ class ProviderState:
             decision = grant(_window(item), limits, count, lane, now)
             if decision.granted == 0:
                 return decision
-            version = int(item["v"]) if item and "v" in item else None
-            values = {":grants": [list(pair) for pair in decision.window.grants], ":next": (version or 0) + 1}
-            if version is None:
-                condition = "attribute_not_exists(#v)"
-            else:
-                condition, values[":v"] = "#v = :v", version
-            try:
-                answer = self._client.update_item(
-                    TableName=self._table, Key=_key(provider_id),
-                    UpdateExpression="SET #g = :grants, #v = :next",
-                    ConditionExpression=condition,
-                    ExpressionAttributeNames={"#g": "grants", "#v": "v"},
-                    ExpressionAttributeValues=attribute_values(values),
-                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise
-                item = plain_item(error.response.get("Item"))
-                self._keep(provider_id, item)
-                continue
-            self._keep(provider_id, plain_item(answer.get("Attributes")))
-            return decision
+            written, item = self._write_grants(provider_id, decision.window.grants,
+                                               int(item["v"]) if item and "v" in item else None)
+            if written:
+                return decision
         return Grant(0, CONFLICT_WAIT_S, _window(item))
 
     def give_back(self, provider_id: str, at_ms: int, count: int) -> None:
@@ -100,22 +82,35 @@ class ProviderState:
             after = given_back(window, at_ms, count)
             if after.grants == window.grants or not item or "v" not in item:
                 return  # that grant has left the window (or holds nothing more to give back)
-            try:
-                answer = self._client.update_item(
-                    TableName=self._table, Key=_key(provider_id),
-                    UpdateExpression="SET #g = :grants, #v = :next", ConditionExpression="#v = :v",
-                    ExpressionAttributeNames={"#g": "grants", "#v": "v"},
-                    ExpressionAttributeValues=attribute_values({":grants": [list(pair) for pair in after.grants],
-                                                                ":v": int(item["v"]), ":next": int(item["v"]) + 1}),
-                    ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise
-                item = plain_item(error.response.get("Item"))
-                self._keep(provider_id, item)
-                continue
-            self._keep(provider_id, plain_item(answer.get("Attributes")))
-            return
+            written, item = self._write_grants(provider_id, after.grants, int(item["v"]))
+            if written:
+                return
+
+    def _write_grants(self, provider_id: str, grants: tuple[tuple[int, int], ...], version: int | None) -> tuple[bool, dict[str, Any] | None]:
+        """Write the window's `grants` if the item is still at `version` (None: no item yet). Either way the
+        item as it now stands is kept and answered, with whether this write made it."""
+        values = {":grants": [list(pair) for pair in grants], ":next": (version or 0) + 1}
+        if version is None:
+            condition = "attribute_not_exists(#v)"
+        else:
+            condition, values[":v"] = "#v = :v", version
+        try:
+            answer = self._client.update_item(
+                TableName=self._table, Key=_key(provider_id),
+                UpdateExpression="SET #g = :grants, #v = :next",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#g": "grants", "#v": "v"},
+                ExpressionAttributeValues=attribute_values(values),
+                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            item = plain_item(error.response.get("Item"))
+            self._keep(provider_id, item)
+            return False, item
+        item = plain_item(answer.get("Attributes"))
+        self._keep(provider_id, item)
+        return True, item
 
     def pause(self, provider_id: str, seconds: float, now: datetime, *, slow_for_s: float) -> None:
         """After a 429: nothing granted for `seconds` by anyone, then half the rate for `slow_for_s`."""
