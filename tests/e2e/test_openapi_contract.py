@@ -27,13 +27,17 @@ WEBHOOK_CONFIG = ROOT / "tests" / "schemathesis" / "webhooks.toml"
 WEBHOOK_DOCUMENT = ROOT / "docs" / "openapi-webhooks.json"
 # CI's budget (3 min on 2 cores): examples per operation for the fixed seed, then for a random one.
 FIXED_SEED, FIXED_EXAMPLES, RANDOM_EXAMPLES = 20261130, 20, 10
-OPEN_WEBHOOKS = "open-webhooks"  # a provider whose webhooks need no proof (`inbound.auth` none): bodies get read
+# The providers tests/schemathesis/webhooks.toml names: webhooks signed with HMAC (refused unsigned: 401) and
+# webhooks needing no proof (`inbound.auth` none), whose bodies and queries get read.
+WEBHOOK_PROVIDERS = {"signed-webhooks": {"type": "hmac", "secret": "contract-test-secret", "header": "X-Signature",
+                                         "algorithm": "sha256", "encoding": "hex"},
+                     "open-webhooks": {"type": "none"}}
 
 
 def seed_realistic_data(stack: LocalStack) -> None:
     """What an operator's bridge holds and random data cannot create: messages scheduled within the year (the
-    only ones DELETE /messages/{id} cancels), bodies in the dead-letter queue, an inbound SMS, and a provider
-    taking unsigned webhooks. The document's links lead schemathesis from the lists to each of them."""
+    only ones DELETE /messages/{id} cancels), bodies in the dead-letter queue and an inbound SMS. The document's
+    links lead schemathesis from the lists to each of them."""
     send_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     for n in range(8):
         answer = requests.post(f"{stack.api}/messages", json={"to": f"+3361234560{n}", "text": "later",
@@ -44,14 +48,6 @@ def seed_realistic_data(stack: LocalStack) -> None:
     answer = requests.post(f"{stack.sandbox}/api/inbound", timeout=30,
                            json={"from": "+33612345670", "to": "+33757000000", "text": "hello"})
     assert answer.status_code == 200, answer.text
-    answer = requests.post(f"{stack.api}/providers", timeout=30, json={
-        "id": OPEN_WEBHOOKS, "name": "unsigned webhooks",
-        "request": {"url": f"{stack.sandbox}/v1/messages", "method": "POST", "content_type": "json",
-                    "body": {"to": "{{to}}", "text": "{{text}}"}},
-        "inbound": {"auth": {"type": "none"}, "format": "json", "fields": {"from": "from", "to": "to", "text": "text"}},
-        "status": {"format": "json", "fields": {"message_id": "id", "status": "status"},
-                   "map": {"delivered": "delivered", "failed": "failed"}}})
-    assert answer.status_code == 201, answer.text
     deadline = time.monotonic() + 30
     while len(requests.get(f"{stack.api}/dead-letters", timeout=30).json()["items"]) < 3:
         assert time.monotonic() < deadline, "the malformed bodies did not reach the dead-letter queue"
@@ -68,6 +64,19 @@ def contract_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSt
     with running_runtime(tmp_path_factory.mktemp("contract-runtime")) as stack:
         seed_realistic_data(stack)
         yield stack
+
+
+def put_webhook_providers(stack: LocalStack) -> None:
+    """The providers whose webhooks schemathesis calls, (re)created: the admin API's run may have deleted them."""
+    for provider_id, auth in WEBHOOK_PROVIDERS.items():
+        answer = requests.put(f"{stack.api}/providers/{provider_id}", timeout=30, json={
+            "id": provider_id, "name": provider_id,
+            "request": {"url": f"{stack.sandbox}/v1/messages", "method": "POST", "content_type": "json",
+                        "body": {"to": "{{to}}", "text": "{{text}}"}},
+            "inbound": {"auth": auth, "format": "json", "fields": {"from": "from", "to": "to", "text": "text"}},
+            "status": {"format": "json", "fields": {"message_id": "id", "status": "status"},
+                       "map": {"delivered": "delivered", "failed": "failed"}}})
+        assert answer.status_code in (200, 201), answer.text
 
 
 def run_schemathesis(stack: LocalStack, seed: int, examples: int, report: Path, *, config: Path = CONFIG,
@@ -127,6 +136,8 @@ def test_given_the_webhook_document_when_schemathesis_checks_the_public_routes_t
     seed = seed_for(seeded)
     print(f"schemathesis seed {seed}; replay with: st --config-file {WEBHOOK_CONFIG.relative_to(ROOT)} run "
           f"{WEBHOOK_DOCUMENT.relative_to(ROOT)} --url <api> --seed {seed} --max-examples 50")
+
+    put_webhook_providers(contract_stack)
 
     result = run_schemathesis(contract_stack, seed, 50, tmp_path, config=WEBHOOK_CONFIG,
                               document=str(WEBHOOK_DOCUMENT))
