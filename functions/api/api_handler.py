@@ -208,8 +208,8 @@ PROVIDER_LIST_LINKS = provider_links("$response.body#/providers/0/id", "GetProvi
 # A provider read back is a document PUT takes as it is: its masked secrets keep the stored ones.
 PROVIDER_READ_LINKS = {"SaveAsRead": link_to("PUT /providers/{provider}", body="$response.body",
                                              provider="$request.path.provider"),
-                       **provider_links("$request.path.provider", "PreviewWithProvider", "TestProvider",
-                                        "TestSendWithProvider", "ProviderSpend")}
+                       **provider_links("$request.path.provider", "DeleteProvider", "PreviewWithProvider",
+                                        "TestProvider", "TestSendWithProvider", "ProviderSpend")}
 MESSAGE_LINKS = {"GetMessage": link_to("GET /messages/{id}", id="$response.body#/id"),
                  "CancelMessage": link_to("DELETE /messages/{id}", id="$response.body#/id"),
                  **consent_links("$request.body#/provider", "$request.body#/to")}

@@ -27,6 +27,7 @@ WEBHOOK_CONFIG = ROOT / "tests" / "schemathesis" / "webhooks.toml"
 WEBHOOK_DOCUMENT = ROOT / "docs" / "openapi-webhooks.json"
 # CI's budget (3 min on 2 cores): examples per operation for the fixed seed, then for a random one.
 FIXED_SEED, FIXED_EXAMPLES, RANDOM_EXAMPLES = 20261130, 20, 10
+DEAD_LETTERS = 12
 # The providers tests/schemathesis/webhooks.toml names: webhooks signed with HMAC (refused unsigned: 401) and
 # webhooks needing no proof (`inbound.auth` none), whose bodies and queries get read.
 WEBHOOK_PROVIDERS = {"signed-webhooks": {"type": "hmac", "secret": "contract-test-secret", "header": "X-Signature",
@@ -43,13 +44,13 @@ def seed_realistic_data(stack: LocalStack) -> None:
         answer = requests.post(f"{stack.api}/messages", json={"to": f"+3361234560{n}", "text": "later",
                                                               "send_at": send_at}, timeout=30)
         assert answer.status_code == 202, answer.text
-    for n in range(3):
+    for n in range(DEAD_LETTERS):  # enough to outlast the earlier phases' deletes
         stack.client("sqs").send_message(QueueUrl=stack.queue_url, MessageBody=f"not json {n}")
     answer = requests.post(f"{stack.sandbox}/api/inbound", timeout=30,
                            json={"from": "+33612345670", "to": "+33757000000", "text": "hello"})
     assert answer.status_code == 200, answer.text
     deadline = time.monotonic() + 30
-    while len(requests.get(f"{stack.api}/dead-letters", timeout=30).json()["items"]) < 3:
+    while len(requests.get(f"{stack.api}/dead-letters", timeout=30).json()["items"]) < DEAD_LETTERS:
         assert time.monotonic() < deadline, "the malformed bodies did not reach the dead-letter queue"
         time.sleep(0.2)
 
