@@ -27,7 +27,7 @@ WEBHOOK_CONFIG = ROOT / "tests" / "schemathesis" / "webhooks.toml"
 WEBHOOK_DOCUMENT = ROOT / "docs" / "openapi-webhooks.json"
 # CI's budget (3 min on 2 cores): examples per operation for the fixed seed, then for a random one.
 FIXED_SEED, FIXED_EXAMPLES, RANDOM_EXAMPLES = 20261130, 20, 10
-DEAD_LETTERS = 12
+DEAD_LETTERS, SCHEDULED = 12, 30
 # The providers tests/schemathesis/webhooks.toml names: webhooks signed with HMAC (refused unsigned: 401) and
 # webhooks needing no proof (`inbound.auth` none), whose bodies and queries get read.
 WEBHOOK_PROVIDERS = {"signed-webhooks": {"type": "hmac", "secret": "contract-test-secret", "header": "X-Signature",
@@ -40,8 +40,8 @@ def seed_realistic_data(stack: LocalStack) -> None:
     only ones DELETE /messages/{id} cancels), bodies in the dead-letter queue and an inbound SMS. The document's
     links lead schemathesis from the lists to each of them."""
     send_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-    for n in range(8):
-        answer = requests.post(f"{stack.api}/messages", json={"to": f"+3361234560{n}", "text": "later",
+    for n in range(SCHEDULED):  # ids the phases reuse from answers: some of them cancel one
+        answer = requests.post(f"{stack.api}/messages", json={"to": f"+336123456{n:02d}", "text": "later",
                                                               "send_at": send_at}, timeout=30)
         assert answer.status_code == 202, answer.text
     for n in range(DEAD_LETTERS):  # enough to outlast the earlier phases' deletes
