@@ -68,7 +68,35 @@ from smsbridge.wiring import (
 API_TITLE = "SMS Bridge admin API"
 API_VERSION = "1.0.0"
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+
+class AdminApiResolver(APIGatewayRestResolver):
+    """The REST resolver whose OpenAPI document lists, for each operation, the statuses its route declares.
+
+    With `enable_validation`, Powertools adds its own 422 (`HTTPValidationError`) to every operation, even one
+    without parameters or body that can never answer it. Every route here declares all it answers (`answers`),
+    so the document keeps those and nothing else, for /openapi.json and Swagger UI alike."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        document = super().get_openapi_schema(**kwargs)
+        for route in self._static_routes + self._dynamic_routes:
+            if route.include_in_schema and route.responses:
+                operation = getattr(document.paths[route.openapi_path], route.method.lower())
+                operation.responses = {code: answer for code, answer in operation.responses.items()
+                                       if int(code) in route.responses}
+        # Powertools' own error schemas, once nothing refers to them (ValidationError last: the others use it).
+        schemas = document.components.schemas if document.components else None
+        for name in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
+            if schemas is not None and name in schemas:
+                others = {key: value for key, value in schemas.items() if key != name}
+                referred = document.model_copy(update={"components": document.components.model_copy(
+                    update={"schemas": others})}).model_dump_json(by_alias=True, exclude_none=True)
+                if f'"#/components/schemas/{name}"' not in referred:
+                    del schemas[name]
+        return document
+
+
+app = AdminApiResolver(enable_validation=True)
 
 
 class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
@@ -145,20 +173,61 @@ def answers(status: int, description: str, *errors: int, conflict: str | None = 
 BODY_ERRORS = (400, 415, 422)  # what any route with a JSON body can answer before it starts
 
 
-def link_to(operation: str, **parameters: str) -> dict[str, Any]:
-    """An OpenAPI link to `operation` ("METHOD /path"), its parameters read from this answer."""
+def link_to(operation: str, body: Any = None, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to `operation` ("METHOD /path"), its parameters (and body) read from this exchange."""
     method, path = operation.split(" ", 1)
     pointer = path.replace("~", "~0").replace("/", "~1")
-    return {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
+    link: dict[str, Any] = {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
+    if body is not None:
+        link["requestBody"] = body
+    return link
 
 
-PROVIDER_LINKS = {name: link_to(operation, provider="$response.body#/id") for name, operation in (
-    ("GetProvider", "GET /providers/{provider}"), ("ReplaceProvider", "PUT /providers/{provider}"),
-    ("DeleteProvider", "DELETE /providers/{provider}"), ("PreviewWithProvider", "POST /providers/{provider}/preview"),
-    ("TestProvider", "POST /providers/{provider}/test"), ("TestSendWithProvider", "POST /providers/{provider}/test-send"),
-    ("ProviderSpend", "GET /providers/{provider}/spend"))}
+def provider_links(provider: str, *names: str) -> dict[str, dict[str, Any]]:
+    """Links to the routes of one provider, its id read by the runtime expression `provider`."""
+    routes = {"GetProvider": "GET /providers/{provider}", "ReplaceProvider": "PUT /providers/{provider}",
+              "DeleteProvider": "DELETE /providers/{provider}",
+              "PreviewWithProvider": "POST /providers/{provider}/preview",
+              "TestProvider": "POST /providers/{provider}/test",
+              "TestSendWithProvider": "POST /providers/{provider}/test-send",
+              "ProviderSpend": "GET /providers/{provider}/spend"}
+    return {name: link_to(routes[name], provider=provider) for name in names or routes}
+
+
+def consent_links(provider: str, phone: str) -> dict[str, dict[str, Any]]:
+    """Links to a number's consent, the provider and the number read by these runtime expressions."""
+    return {"GetConsent": link_to("GET /consent/{provider}/{phone}", provider=provider, phone=phone),
+            "SetConsent": link_to("PUT /consent/{provider}/{phone}", provider=provider, phone=phone)}
+
+
+# The links of the document: from what creates or lists a resource to every route that takes its id, so that a
+# client (and schemathesis's stateful phase) can go from one answer to the next call.
+PROVIDER_LINKS = provider_links("$response.body#/id")
+PROVIDER_LIST_LINKS = provider_links("$response.body#/providers/0/id", "GetProvider", "PreviewWithProvider",
+                                     "TestProvider", "TestSendWithProvider", "ProviderSpend")
+# A provider read back is a document PUT takes as it is: its masked secrets keep the stored ones.
+PROVIDER_READ_LINKS = {"SaveAsRead": link_to("PUT /providers/{provider}", body="$response.body",
+                                             provider="$request.path.provider"),
+                       **provider_links("$request.path.provider", "DeleteProvider", "PreviewWithProvider",
+                                        "TestProvider", "TestSendWithProvider", "ProviderSpend")}
 MESSAGE_LINKS = {"GetMessage": link_to("GET /messages/{id}", id="$response.body#/id"),
-                 "CancelMessage": link_to("DELETE /messages/{id}", id="$response.body#/id")}
+                 "CancelMessage": link_to("DELETE /messages/{id}", id="$response.body#/id"),
+                 **consent_links("$request.body#/provider", "$request.body#/to")}
+MESSAGE_LIST_LINKS = {"GetNewestMessage": link_to("GET /messages/{id}", id="$response.body#/items/0/id"),
+                      "CancelNewestMessage": link_to("DELETE /messages/{id}", id="$response.body#/items/0/id"),
+                      # Only scheduled messages can be canceled: the list of them leads to a cancel that works.
+                      "ScheduledMessages": link_to("GET /messages", **{"query.status": "scheduled"}),
+                      **consent_links("$response.body#/items/0/provider", "$response.body#/items/0/to")}
+MESSAGE_READ_LINKS = {"CancelMessage": link_to("DELETE /messages/{id}", id="$response.body#/id"),
+                      **consent_links("$response.body#/provider", "$response.body#/to"),
+                      **provider_links("$response.body#/provider", "GetProvider")}
+CANCELED_LINKS = {"GetMessage": link_to("GET /messages/{id}", id="$response.body#/id")}
+CONSENT_LINKS = consent_links("$request.path.provider", "$request.path.phone")
+INBOUND_LIST_LINKS = consent_links("$response.body#/items/0/provider", "$response.body#/items/0/from")
+DEAD_LETTER_LINKS = {"DeleteNewestDeadLetter": link_to("DELETE /dead-letters/{id}", id="$response.body#/items/0/id"),
+                     "RedriveNewestDeadLetter": link_to("POST /dead-letters/redrive",
+                                                        body={"ids": ["$response.body#/items/0/id"]})}
+PRESET_LIST_LINKS = {"GetFirstPreset": link_to("GET /presets/{name}", name="$response.body#/0/name")}
 
 # Examples of every request body (the document's and Swagger UI's), each one the API accepts.
 MESSAGE_EXAMPLE = {"to": "+33612345678", "text": "Your code is 1234", "sender": "ACME", "type": "NOTIFICATION"}
@@ -192,7 +261,7 @@ def create_message(message: MessageBody) -> Response[MessageAccepted]:
 
 
 @app.get("/messages", summary="Search messages, newest first (by index: phone, or time with status and provider)",
-         responses=answers(200, "one page of messages", 400, 422))
+         responses=answers(200, "one page of messages", 400, 422, links=MESSAGE_LIST_LINKS))
 def search_messages(phone: Annotated[str | None, Query(max_length=32, description="any form; E.164 after")] = None,
                     status: Annotated[MessageStatus | None, Query()] = None, provider: ProviderFilter = None,
                     since: Since = None, until: Until = None, limit: Limit = 50, cursor: Cursor = None) -> MessagePage:
@@ -200,13 +269,14 @@ def search_messages(phone: Annotated[str | None, Query(max_length=32, descriptio
                                  until=_utc(until, "until"), limit=limit, cursor=cursor)
 
 
-@app.get("/messages/<id>", summary="A message's status and history", responses=answers(200, "the message", 404, 422))
+@app.get("/messages/<id>", summary="A message's status and history",
+         responses=answers(200, "the message", 404, 422, links=MESSAGE_READ_LINKS))
 def get_message(id: Annotated[str, Path(max_length=128)]) -> MessageView:  # noqa: A002 - the route's name
     return message_desk().get(id)
 
 
 @app.delete("/messages/<id>", summary="Cancel a scheduled message (it becomes `canceled` and is never sent)",
-            responses={**answers(200, "canceled: the message with its history", 404, 422),
+            responses={**answers(200, "canceled: the message with its history", 404, 422, links=CANCELED_LINKS),
                        409: {"description": "the message is no longer scheduled (queued, sent or final); "
                                             "`status` says what it is",
                              "content": {"application/json": {"model": CancelRefused}}}})
@@ -215,7 +285,7 @@ def cancel_message(id: Annotated[str, Path(max_length=128)]) -> MessageView:  # 
 
 
 @app.get("/inbound-messages", summary="SMS received that were not keywords, newest first",
-         responses=answers(200, "one page of inbound messages", 400, 422))
+         responses=answers(200, "one page of inbound messages", 400, 422, links=INBOUND_LIST_LINKS))
 def inbound_messages(since: Since = None, limit: Limit = 50, cursor: Cursor = None) -> InboundPage:
     return inbox_desk().newest(since=_utc(since, "since"), limit=limit, cursor=cursor)
 
@@ -223,7 +293,7 @@ def inbound_messages(since: Since = None, limit: Limit = 50, cursor: Cursor = No
 # ---------------------------------------------------------------- dead letters
 
 @app.get("/dead-letters", summary="What is in the dead-letter queue, and why (left in the queue)",
-         responses=answers(200, "the dead letters", 422))
+         responses=answers(200, "the dead letters", 422, links=DEAD_LETTER_LINKS))
 def list_dead_letters(limit: Limit = 50) -> DeadLetterList:
     return dead_letter_desk().list(limit)
 
@@ -261,7 +331,8 @@ def traffic() -> TrafficView:
 
 # ---------------------------------------------------------------- providers
 
-@app.get("/providers", summary="List providers (secrets masked)", responses=answers(200, "every provider"))
+@app.get("/providers", summary="List providers (secrets masked)",
+         responses=answers(200, "every provider", links=PROVIDER_LIST_LINKS))
 def list_providers() -> ProviderList:
     return ProviderList(providers=provider_admin().list())
 
@@ -296,7 +367,7 @@ def preview_draft(request: Annotated[DraftPreviewRequest, Body(openapi_examples=
 
 
 @app.get("/presets", summary="The provider presets, with their sources and the fields each leaves to fill",
-         responses=answers(200, "every preset"))
+         responses=answers(200, "every preset", links=PRESET_LIST_LINKS))
 def list_presets() -> list[PresetSummary]:
     return catalog.preset_summaries()
 
@@ -330,7 +401,8 @@ def import_curl(command: Annotated[ImportCurlRequest, Body(openapi_examples={
     return provider_admin().import_curl(command)
 
 
-@app.get("/providers/<provider>", summary="A provider (secrets masked)", responses=answers(200, "the provider", 404, 422))
+@app.get("/providers/<provider>", summary="A provider (secrets masked)",
+         responses=answers(200, "the provider", 404, 422, links=PROVIDER_READ_LINKS))
 def get_provider(provider: ProviderId) -> dict[str, Any]:
     return provider_admin().get(provider)
 
@@ -390,13 +462,13 @@ def put_routing(rules: Annotated[RoutingRules, Body(openapi_examples={
 # ---------------------------------------------------------------- consent
 
 @app.get("/consent/<provider>/<phone>", summary="A number's consent state and history",
-         responses=answers(200, "the number's state and history", 400, 404, 422))
+         responses=answers(200, "the number's state and history", 400, 404, 422, links=CONSENT_LINKS))
 def get_consent(provider: ProviderId, phone: Annotated[str, Path(max_length=32)]) -> ConsentView:
     return consent_desk().get(provider, phone)
 
 
 @app.put("/consent/<provider>/<phone>", summary="Opt a number in or out",
-         responses=answers(200, "the number's state and history", 404, *BODY_ERRORS))
+         responses=answers(200, "the number's state and history", 404, *BODY_ERRORS, links=CONSENT_LINKS))
 def put_consent(provider: ProviderId, phone: Annotated[str, Path(max_length=32)],
                 update: Annotated[ConsentUpdate, Body(openapi_examples={
                     "opt_out": Example(summary="an operator records an opt-out", value={
