@@ -30,11 +30,39 @@ from mutmut.workers.isolation import ForkServerRunner, MutantRunner
 _session: Any = None
 
 
+class _FreshCaches:
+    """Empties the package's functools caches before each test, in the stats run and in each mutant's.
+
+    A cache a test fills answers the next test without calling the function: the stats run then
+    records only the first test as reaching it (``secrets.masker_for`` computes a secret's forms once
+    for nine parametrized tests of one secret), and a mutant's run never calls the mutated function.
+    The wiring's singletons are left alone: they are the objects the tests configure."""
+
+    _caches: list[Any] | None = None
+
+    @classmethod
+    def _found(cls) -> list[Any]:
+        if cls._caches is None:
+            cls._caches = [value for name, module in list(sys.modules.items())
+                           if name.startswith("smsbridge.") and name != "smsbridge.wiring" and module is not None
+                           for value in list(vars(module).values())
+                           if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info")]
+        return cls._caches
+
+    def pytest_runtest_setup(self, item: Any) -> None:
+        for cached in self._found():
+            cached.cache_clear()
+
+
 class _LiveSessionPytestRunner(PytestRunner):
     """mutmut's pytest runner; inside the fork server, a mutant's tests run in the live session."""
 
     def warm_up(self) -> None:
         """Nothing to warm: the fork server runs in a session that has collected every test."""
+
+    def execute_pytest(self, params: list[str], **kwargs: Any) -> int:
+        kwargs["plugins"] = [*kwargs.get("plugins", []), _FreshCaches()]
+        return super().execute_pytest(params, **kwargs)
 
     def run_tests(self, *, mutant_name: str | None, tests: Iterable[str]) -> int:
         tests = list(tests)
@@ -109,7 +137,7 @@ class _LiveSessionForkServer(ForkServerRunner):
             devnull = open(os.devnull, "w")
             stdout, sys.stdout = sys.stdout, devnull
             try:
-                pytest.main(args, plugins=[_Serve()])
+                pytest.main(args, plugins=[_Serve(), _FreshCaches()])
             finally:
                 sys.stdout = stdout
         if _session is None:
