@@ -389,3 +389,105 @@ def test_given_a_fractional_expires_in_when_read_then_the_token_expires_that_man
     token = parse_token_answer(HttpResponse(200, {}, b'{"access_token": "at-1", "expires_in": 0.5}'), NOW)
 
     assert token.expires_at == NOW + timedelta(seconds=0.5)
+
+
+# ---------------------------------------------------------------- more edges (issue 16, second pass)
+
+def test_given_a_rotated_rs256_private_key_when_a_token_for_the_old_key_is_cached_then_the_new_key_signs():
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    old_key, new_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+    claims = {"iss": str(uuid.uuid4())}
+    authenticate(a_request(), JwtAuth(type="jwt", algorithm="RS256", private_key=_pem(old_key), claims=claims), NOW)
+
+    signed = authenticate(a_request(), JwtAuth(type="jwt", algorithm="RS256", private_key=_pem(new_key), claims=claims),
+                          NOW + timedelta(seconds=1))
+
+    token = signed.headers["Authorization"].removeprefix("Bearer ")
+    assert jwt.decode(token, new_key.public_key(), algorithms=["RS256"],
+                      options={"verify_exp": False, "verify_iat": False})["iss"] == claims["iss"]
+
+
+def test_given_a_cached_jwt_when_asked_in_the_second_it_was_issued_then_the_same_token_goes_again():
+    auth = JwtAuth(type="jwt", secret="same-second-secret-of-32-bytes-min", claims={"iss": str(uuid.uuid4())})
+
+    first = authenticate(a_request(), auth, NOW).headers["Authorization"]
+
+    assert authenticate(a_request(), auth, NOW).headers["Authorization"] == first
+
+
+def test_given_two_jwts_signed_then_each_has_its_own_token_id():
+    claims = [jwt.decode(authenticate(a_request(), JwtAuth(type="jwt", secret="jti-secret-of-32-bytes-at-least!!",
+                                                           claims={"iss": str(uuid.uuid4())}), NOW)
+                         .headers["Authorization"].removeprefix("Bearer "),
+                         "jti-secret-of-32-bytes-at-least!!", algorithms=["HS256"],
+                         options={"verify_exp": False, "verify_iat": False}) for _ in range(2)]
+
+    assert all(uuid.UUID(claim["jti"]) for claim in claims)
+    assert claims[0]["jti"] != claims[1]["jti"]
+
+
+def test_given_an_api_key_in_the_query_when_the_url_has_one_or_none_then_it_is_appended_with_spaces_as_percent_20():
+    auth = ApiKeyAuth(type="api_key", token="k y+1", query="key")
+
+    assert authenticate(a_request("https://sms.example.com/send?a=1"), auth, NOW).url == \
+        "https://sms.example.com/send?a=1&key=k%20y%2B1"
+    assert authenticate(a_request("https://sms.example.com/send"), auth, NOW).url == \
+        "https://sms.example.com/send?key=k%20y%2B1"
+
+
+def test_given_an_hmac_over_path_and_key_id_when_the_url_has_no_path_or_query_then_the_path_is_a_slash():
+    import hashlib
+    import hmac as hmac_module
+
+    auth = HmacAuth(type="hmac", secret="hmac-secret", string_to_sign="{{method}} {{path}} [{{key_id}}]",
+                    signature_header="X-Sig", encoding="hex")
+
+    signed = authenticate(a_request("https://sms.example.com"), auth, NOW)
+
+    expected = hmac_module.new(b"hmac-secret", b"POST / []", hashlib.sha256).hexdigest()
+    assert signed.headers["X-Sig"] == expected
+
+
+def test_given_a_time_with_another_offset_or_none_when_formatted_then_it_is_read_as_utc():
+    from datetime import timezone
+
+    from smsbridge.core.auth import format_timestamp
+
+    paris = datetime(2026, 11, 21, 11, 0, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert format_timestamp(paris, "iso") == "2026-11-21T10:00:00Z"
+    assert format_timestamp(datetime(2026, 11, 21, 10, 0, 0), "iso") == "2026-11-21T10:00:00Z"
+    with pytest.raises(AuthError, match="^unknown timestamp format 'rfc822'$"):
+        format_timestamp(NOW, "rfc822")
+
+
+def test_given_an_oauth2_json_token_request_with_a_non_ascii_field_then_the_body_is_utf8_json():
+    request = token_request(oauth2(token_request="json", client_auth="body", extra={"audience": "café"}))
+
+    assert "café".encode() in request.body and b"\\u00e9" not in request.body
+
+
+@pytest.mark.parametrize("status", [300, 301])
+def test_given_a_token_endpoint_answering_a_redirect_when_read_then_it_is_refused(status):
+    with pytest.raises(TokenError) as refused:
+        parse_token_answer(HttpResponse(status, {}, b'{"access_token": "at-1"}'), NOW)
+
+    assert refused.value.reason == f"token endpoint answered HTTP {status}"
+    assert str(refused.value) == refused.value.reason
+
+
+def test_given_an_empty_access_token_when_read_then_the_answer_is_refused():
+    with pytest.raises(TokenError, match="^token endpoint answer has no access_token$"):
+        parse_token_answer(HttpResponse(200, {}, b'{"access_token": ""}'), NOW)
+
+
+def test_given_an_oauth2_auth_without_its_token_or_an_unknown_auth_when_applied_then_the_error_says_which():
+    with pytest.raises(ValueError, match="^oauth2 auth needs the access token: ask the token cache for it first$"):
+        authenticate(a_request(), oauth2(), NOW)
+    with pytest.raises(AuthError, match="^unknown auth type 'object'$"):
+        authenticate(a_request(), object(), NOW)
+
+
+def test_given_a_header_value_with_a_line_break_when_applied_then_the_error_names_the_header_not_the_value():
+    with pytest.raises(AuthError, match="^the value for header 'X-Key' starts with a space or holds a line break$"):
+        authenticate(a_request(), ApiKeyAuth(type="api_key", token="k\r\nX-Evil: 1", header="X-Key"), NOW)

@@ -217,6 +217,85 @@ def test_given_a_check_failing_alert_when_writing_the_email_then_it_gives_the_re
     assert "http" not in email.text.lower()
 
 
+
+def test_given_a_reminder_when_writing_the_email_then_the_whole_text_is_the_daily_reminder():
+    record = BalanceRecord(provider="acme", balance=1234.5, minimum=2000.0)
+    email = alert_email(AlertKind.REMINDER, provider_id="acme", provider_name=None, record=record, every="1d", now=NOW)
+    assert email.subject == "[SMS Bridge] Low balance (still below: daily reminder): acme has 1,234.5, minimum 2,000"
+    assert email.text == (
+        "The SMS credit balance of acme is below its minimum (still below: daily reminder).\n\n"
+        "Provider: acme\nBalance: 1,234.5\nMinimum: 2,000\nChecked at: 2026-11-21 10:00 UTC\n\n"
+        "What to do: top up the account at the provider before the credits run out; once the balance is back "
+        "at or above 2,000, you get one 'recovered' email. Until then a reminder is sent once a day.\n"
+        "To change the threshold, set `balance.minimum` in the provider's configuration (PUT /providers/acme); "
+        "the balance is checked every 1d.\n")
+
+
+def test_given_a_low_alert_when_writing_the_email_then_its_subject_is_no_reminder():
+    record = BalanceRecord(provider="acme", balance=0.05, minimum=10.0)
+    email = alert_email(AlertKind.LOW, provider_id="acme", provider_name="", record=record, every="1h", now=NOW)
+    assert email.subject == "[SMS Bridge] Low balance: acme has 0.05, minimum 10"
+    assert email.text.startswith("The SMS credit balance of acme is below its minimum.\n\nProvider: acme\nBalance: 0.05\n")
+
+
+def test_given_a_recovered_balance_when_writing_the_email_then_the_whole_text_says_it_is_back():
+    record = BalanceRecord(provider="acme", balance=150.0, minimum=100.0)
+    email = alert_email(AlertKind.RECOVERED, provider_id="acme", provider_name="Acme SMS", record=record, every="1h", now=NOW)
+    assert email.subject == "[SMS Bridge] Balance recovered: acme has 150, minimum 100"
+    assert email.text == (
+        "The SMS credit balance of acme is back at or above its minimum.\n\n"
+        "Provider: acme\nName: Acme SMS\nBalance: 150\nMinimum: 100\nChecked at: 2026-11-21 10:00 UTC\n\n"
+        "To change the threshold, set `balance.minimum` in the provider's configuration (PUT /providers/acme); "
+        "the balance is checked every 1h.\n")
+
+
+def test_given_a_failing_check_with_a_last_balance_when_writing_the_email_then_it_says_when_that_balance_was_read():
+    read_at = datetime(2026, 11, 20, 8, 5, tzinfo=timezone.utc)
+    known = BalanceRecord(provider="acme", balance=12.0, balance_at=read_at, consecutive_failures=3, last_error="HTTP 500")
+    never = BalanceRecord(provider="acme", consecutive_failures=3, last_error="HTTP 500")
+    known_text = alert_email(AlertKind.CHECK_FAILING, provider_id="acme", provider_name=None, record=known,
+                             every="5m", now=NOW).text
+    never_text = alert_email(AlertKind.CHECK_FAILING, provider_id="acme", provider_name=None, record=never,
+                             every="5m", now=NOW).text
+    assert "Last error: HTTP 500\nLast known balance: 12 (at 2026-11-20 08:05 UTC)\nMinimum: unknown\n" in known_text
+    assert "Last known balance: unknown\nMinimum: unknown\nChecked at: 2026-11-21 10:00 UTC\n" in never_text
+
+
+def test_given_a_check_when_decided_then_the_record_keeps_when_it_was_checked_and_read():
+    failed = decide(BalanceRecord(provider="acme", balance=5.0), CheckResult(error="HTTP 500"), MINIMUM, NOW).record
+    assert failed.checked_at == NOW and failed.last_error == "HTTP 500" and failed.balance == 5.0
+    read = decide(failed, CheckResult(balance=7.0), MINIMUM, NOW + timedelta(minutes=5)).record
+    assert read.checked_at == read.balance_at == NOW + timedelta(minutes=5)
+    assert read.last_error is None and read.consecutive_failures == 0
+
+
+def test_given_a_recovery_when_decided_then_the_record_keeps_when_the_recovered_email_went():
+    below = BalanceRecord(provider="acme", balance=5.0, minimum=MINIMUM, state=BalanceState.BELOW, low_alert_at=NOW)
+    decision = decide(below, CheckResult(balance=500.0), MINIMUM, NOW + timedelta(hours=1))
+    assert decision.alert is AlertKind.RECOVERED
+    assert decision.record.recovered_alert_at == NOW + timedelta(hours=1)
+
+
+def test_given_a_check_exactly_one_period_less_the_slack_after_the_last_when_asked_then_it_is_due():
+    assert is_due("1h", NOW, NOW + timedelta(minutes=59))
+    assert not is_due("1h", NOW, NOW + timedelta(minutes=58, seconds=59))
+
+
+@pytest.mark.parametrize(("body", "field", "reason"), [
+    ('{"status": "ok"}', None, "the answer (JSON) holds no number"),
+    ("OK", None, "the answer holds no number"),
+    ("  ", None, "the answer is empty"),
+])
+def test_given_an_answer_without_a_number_when_extracting_then_the_reason_says_which(body, field, reason):
+    with pytest.raises(BalanceUnreadable) as refused:
+        extract_balance(body, field)
+    assert str(refused.value) == reason
+
+
+def test_given_a_json_answer_with_the_number_in_a_nested_list_when_extracting_then_it_is_found():
+    assert extract_balance('{"accounts": [{"name": "main", "credit": "EUR 17.25"}]}') == 17.25
+
+
 # ---------------------------------------------------------------- the service, with fakes
 
 class FakeBalances:

@@ -83,3 +83,13 @@ def test_given_another_senders_probe_ending_in_400_ms_when_asked_then_the_wait_i
 
     assert probing.wait_s(T0 + timedelta(seconds=24, milliseconds=600)) == 0.4
     assert probing.wait_s(T0 + timedelta(seconds=25)) == 0.0
+
+
+def test_given_the_threshold_reached_when_the_circuit_opens_then_the_traffic_view_still_counts_the_failures() -> None:
+    # GET /traffic shows `failures` beside `circuit: open`: the count that opened it, not zero.
+    circuit = Circuit()
+    for _ in range(3):
+        circuit = after_failure(circuit, POLICY, T0)
+
+    assert (circuit.state(T0), circuit.failures) == ("open", 3)
+    assert after_failure(circuit, POLICY, T0 + timedelta(seconds=10), probing=True).failures == 4

@@ -34,6 +34,15 @@ def test_given_a_pending_request_when_a_confirm_word_arrives_in_time_then_it_con
     assert step(" yes ", ConsentState.OPT_IN_REQUESTED, PENDING_UNTIL) is OptInStep.CONFIRM
 
 
+def test_given_a_confirm_word_arriving_at_the_very_deadline_then_it_still_confirms():
+    assert step("OUI", ConsentState.OPT_IN_REQUESTED, PENDING_UNTIL, at=PENDING_UNTIL) is OptInStep.CONFIRM
+
+
+@pytest.mark.parametrize("text", ["Hello, what is this?", "NO", "maybe later"])
+def test_given_a_pending_request_when_an_ordinary_reply_arrives_then_it_does_not_confirm(text):
+    assert step(text, ConsentState.OPT_IN_REQUESTED, PENDING_UNTIL) is None
+
+
 def test_given_a_request_past_its_deadline_when_a_confirm_word_arrives_then_it_does_not_confirm():
     late = PENDING_UNTIL + timedelta(seconds=1)
 

@@ -109,3 +109,22 @@ def test_property_segments_hold_the_units_wasting_at_most_one_unit_per_part(text
     else:
         assert encoding.segments * per_part >= encoding.units
         assert (encoding.segments - 1) * (per_part - 1) < encoding.units
+
+
+def test_given_a_unicode_text_when_its_encoding_is_shown_as_json_then_units_and_segments_are_integers() -> None:
+    import dataclasses
+    import json
+
+    assert json.dumps(dataclasses.asdict(encoding_of("é" * 71 + "😀"))) == '{"is_unicode": true, "units": 73, "segments": 2}'
+
+
+def test_given_110_euro_signs_when_counted_then_each_takes_two_septets_and_they_fill_two_parts() -> None:
+    assert encoding_of("€" * 110).segments == 2  # 76 escape pairs per 153-septet part
+
+
+def test_given_an_escape_pair_and_text_filling_two_parts_exactly_then_it_is_two_segments() -> None:
+    assert encoding_of("€" + "a" * 304).segments == 2  # 2 + 151 septets, then 153
+
+
+def test_given_u_ffff_beside_an_emoji_when_counted_then_it_is_one_code_unit() -> None:
+    assert encoding_of("😀" + "\uffff" * 70).segments == 2  # 72 code units: 67 + 5

@@ -340,3 +340,41 @@ def test_given_a_provider_file_naming_an_unknown_preset_when_read_then_the_error
 
     with pytest.raises(ProviderFileError, match=r"x\.json: unknown preset 'nope'"):
         read_provider_files(tmp_path)
+
+
+SHIPPED = ("africastalking, aws-end-user-messaging, bandwidth, bulksms, clickatell, clicksend, esendex, infobip, "
+           "ino-cx, messagebird, msg91, plivo, sinch, smsglobal, telnyx, termii, textlocal, textmagic, twilio, "
+           "twilio-messaging-service, vonage")
+
+
+def test_given_an_unknown_preset_when_loaded_or_documented_then_the_error_lists_every_shipped_preset() -> None:
+    from smsbridge.core.presets import preset_documentation
+
+    for read in (load_preset, preset_documentation):
+        with pytest.raises(UnknownPreset) as refused:
+            read("nope")
+        assert str(refused.value) == f"unknown preset 'nope'; available presets: {SHIPPED}"
+
+
+def test_given_a_presets_folder_holding_a_file_that_is_not_json_then_it_is_no_preset(tmp_path, monkeypatch) -> None:
+    from smsbridge.core import presets
+
+    (tmp_path / "acme.json").write_text('{"request": {"url": "https://acme.example/send"}}', encoding="utf-8")
+    (tmp_path / "README.md").write_text("# presets\n", encoding="utf-8")
+    (tmp_path / "old.json").mkdir()
+    monkeypatch.setattr(presets, "_PRESETS", tmp_path)
+
+    assert presets.available_presets() == ["acme"]
+
+
+def test_given_an_auth_of_the_presets_type_when_merged_then_its_fields_join_the_presets() -> None:
+    base = {"auth": {"type": "basic", "username": "{{account_sid}}"}, "inbound": {"auth": {"type": "hmac", "header": "X-Sig"}}}
+    override = {"auth": {"type": "basic", "password": "pw"}, "inbound": {"auth": {"type": "hmac", "secret": "s"}}}
+
+    assert merge_over(base, override) == {"auth": {"type": "basic", "username": "{{account_sid}}", "password": "pw"},
+                                          "inbound": {"auth": {"type": "hmac", "header": "X-Sig", "secret": "s"}}}
+
+
+@pytest.mark.parametrize("document", ["twilio", ["twilio"], None, 3])
+def test_given_a_document_that_is_not_an_object_when_resolved_then_it_comes_back_unchanged_for_validation_to_refuse(document) -> None:
+    assert resolve_preset(document) == document

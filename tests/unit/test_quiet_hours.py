@@ -1,9 +1,11 @@
 """Quiet hours' pure rule (core/quiet_hours.py): the recipient's zones, windows over midnight or not, DST days, several zones."""
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,6 +90,46 @@ def test_given_a_number_spanning_zones_when_asked_then_it_waits_until_the_window
     assert wait is not None
     assert wait.until == datetime(2026, 11, 21, 5, 0, tzinfo=UTC)  # 08:00 Moscow (15:00 Vladivostok)
     assert wait.zone == "Europe/Moscow"
+
+
+@pytest.fixture
+def host_in_auckland(monkeypatch):
+    """The process's local zone set to Pacific/Auckland (UTC+13 in November): no result may depend on it."""
+    monkeypatch.setenv("TZ", "Pacific/Auckland")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_given_a_host_whose_local_zone_is_not_utc_when_asked_then_the_waits_and_their_reasons_are_the_same(
+        host_in_auckland) -> None:
+    wait = quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 11, 20, 23, 0))
+    assert wait is not None and wait.until == paris(2026, 11, 21, 8, 0)
+    assert wait.describe() == "quiet hours in Europe/Paris until 08:00 local (2026-11-21 07:00 UTC)"
+
+    forward = quiet_until(PARIS_MOBILE, QuietHours(start="22:00", end="02:30"), paris(2026, 3, 28, 23, 0))
+    assert forward is not None and forward.until == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+
+    back = quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 10, 24, 22, 0))
+    assert back is not None and back.until == datetime(2026, 10, 25, 7, 0, tzinfo=UTC)
+
+    new_york = quiet_until(NEW_YORK, NIGHT, datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    assert new_york is not None and new_york.until == datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+
+
+def test_given_a_window_ending_in_the_hour_the_clocks_go_back_when_asked_then_it_ends_at_its_first_pass() -> None:
+    # 2026-10-25 in Paris: 02:30 happens twice (CEST, 00:30 UTC, then CET, 01:30 UTC); the window ends at the first.
+    wait = quiet_until(PARIS_MOBILE, QuietHours(start="22:00", end="02:30"), paris(2026, 10, 24, 23, 0))
+
+    assert wait is not None and wait.until == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
+def test_given_a_moment_in_the_second_pass_of_the_hour_the_clocks_go_back_when_asked_then_the_window_ends_at_its_second_pass() -> None:
+    # 01:00 UTC is 02:00 CET, the second 02:00 of that night: the window to 02:30 ends at 02:30 CET (01:30 UTC).
+    wait = quiet_until(PARIS_MOBILE, QuietHours(start="22:00", end="02:30"), datetime(2026, 10, 25, 1, 0, tzinfo=UTC))
+
+    assert wait is not None and wait.until == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
 
 
 def test_given_a_number_phonenumbers_does_not_hold_valid_then_its_longest_known_prefix_gives_the_zones() -> None:

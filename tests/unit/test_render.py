@@ -620,3 +620,28 @@ def test_given_a_unicode_message_when_rendered_in_a_form_url_and_header_then_is_
                                              ({"a": [1, "é"]}, '{"a":[1,"é"]}')])
 def test_given_typed_values_when_rendered_as_text_then_each_has_its_json_spelling(value, text):
     assert render_text("[{{v}}]", {"v": value}) == f"[{text}]"
+
+
+@pytest.mark.parametrize(("url", "sent"), [
+    ("https://sms.example.com/send#top", "https://sms.example.com/send?to=%2B33612345678#top"),
+    ("https://sms.example.com/send?", "https://sms.example.com/send?to=%2B33612345678"),
+    ("https://sms.example.com/send?v=2&", "https://sms.example.com/send?v=2&to=%2B33612345678"),
+    ("https://sms.example.com/send?v=2", "https://sms.example.com/send?v=2&to=%2B33612345678"),
+])
+def test_given_a_url_with_a_fragment_or_an_open_query_when_query_fields_are_added_then_they_join_it_once(url, sent):
+    config = provider(url=url, method="GET", content_type="none", body=None, query={"to": "{{to}}"})
+
+    assert render_request(config, [message()], NOW).url == sent
+
+
+def test_given_a_balance_check_by_post_when_rendered_then_it_sends_an_empty_body():
+    config = provider(body={}, provider_fields={"balance": {"url": "https://sms.example.com/balance", "method": "POST"}})
+
+    request = render_balance_request(config)
+
+    assert (request.method, request.body) == ("POST", b"")
+
+
+def test_given_no_message_when_a_request_is_rendered_then_the_error_says_so():
+    with pytest.raises(ValueError, match="^render_request needs at least one message$"):
+        render_request(provider(body={"to": "{{to}}"}), [], NOW)

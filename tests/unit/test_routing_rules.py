@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from smsbridge.core.routing import region_of, route
+from smsbridge.core.routing import describe, region_of, route
 from smsbridge.models.message import OutboundMessage
 from smsbridge.models.routing import RoutingRule, RoutingRules
 
@@ -146,3 +146,26 @@ def test_given_any_rules_when_routed_then_the_chosen_rule_is_the_first_whose_con
 def test_given_a_number_outside_known_ranges_when_its_code_has_one_region_then_that_is_its_country() -> None:
     assert region_of("+33999999999") == "FR"
     assert region_of("+447700900123") is None  # +44 is shared by GB, GG, IM and JE: not told apart
+
+
+def test_given_a_number_outside_known_ranges_of_a_code_two_regions_share_then_it_has_no_country() -> None:
+    assert region_of("+390000000") is None  # +39 is Italy's and the Vatican's
+
+
+def test_given_a_message_naming_its_provider_and_no_rules_when_routed_then_no_reason_is_written() -> None:
+    assert route(message(provider="acme"), [], {}).reason is None
+
+
+def test_given_a_message_with_its_own_sender_when_a_notification_rule_is_tried_then_its_sender_keeps_it_a_notification() -> None:
+    given_rules = rules({"match": {"type": "NOTIFICATION"}, "provider": "otp"},
+                        {"match": {"type": "MARKETING"}, "provider": "bulk"})
+
+    assert route(message(sender="OWN", type="NOTIFICATION"), given_rules, {}).provider == "otp"
+
+
+def test_given_a_rule_with_several_countries_prefixes_and_a_type_when_described_then_each_list_reads_with_or() -> None:
+    match = rules({"match": {"countries": ["GB", "IE"], "prefixes": ["+4477", "+353"], "type": "MARKETING"},
+                   "provider": "bulk"})[0].match
+
+    assert describe(match) == "GB or IE +4477 or +353 MARKETING"
+    assert describe(rules({"match": {"prefixes": ["+44"]}, "provider": "uk"})[0].match) == "+44"

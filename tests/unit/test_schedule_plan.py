@@ -84,3 +84,26 @@ def test_given_a_scheduled_message_then_the_claim_counts_it_sendable_and_a_cance
     assert not MessageState(exists=True, status="queued").settled
     assert MessageState(exists=True, status="canceled").settled
     assert MessageState(exists=True, status="sent").settled
+
+
+def test_given_send_at_exactly_one_second_ahead_then_it_is_on_time_and_sent_now() -> None:
+    assert schedule.plan_send_at(NOW + timedelta(seconds=1), NOW) == schedule.SendAtPlan("now")
+
+
+def test_given_a_due_time_that_passed_when_the_sweep_queues_it_then_it_waits_no_delay() -> None:
+    assert schedule.delay_seconds(NOW - timedelta(seconds=30), NOW) == 0
+    assert schedule.delay_seconds(NOW, NOW) == 0
+
+
+def test_given_a_host_in_another_time_zone_when_a_due_key_is_written_then_its_time_is_utc(monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        key = schedule.due_key(datetime(2026, 11, 30, 12, 0, tzinfo=UTC), "m-1")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+    assert key == "2026-11-30T12:00:00.000000Z#m-1"

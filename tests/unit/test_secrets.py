@@ -141,3 +141,66 @@ def test_given_a_request_stamped_by_an_auth_when_its_credentials_are_picked_then
     provider = _provider(auth)
 
     assert applied_credentials(headers, provider.auth) == found
+
+
+# A secret with a slash, a quote, a tilde and a non-ASCII letter, whose base64 holds `+`, `/` and
+# padding: each form below is written out by hand (RFC 4648 sections 4 and 5 for base64, RFC 3986
+# for percent-encoding, RFC 8259 for JSON strings), not computed by the code under test.
+ODD = 'ka~"/é'
+ODD_FORMS = {
+    "base64": "a2F+Ii/DqQ==",
+    "base64 without padding": "a2F+Ii/DqQ",
+    "URL-safe base64 without padding": "a2F-Ii_DqQ",
+    "percent-encoded, slash kept (quote)": "ka~%22/%C3%A9",
+    "percent-encoded (quote_plus)": "ka~%22%2F%C3%A9",
+    "JSON, ASCII only": 'ka~\\"/\\u00e9',
+    "JSON, ASCII only, slash escaped (PHP)": 'ka~\\"\\/\\u00e9',
+    "JSON, UTF-8 kept": 'ka~\\"/é',
+    "base64 percent-encoded again": "a2F%2BIi%2FDqQ%3D%3D",
+}
+
+
+@pytest.mark.parametrize("form_name", sorted(ODD_FORMS))
+def test_given_a_secret_echoed_in_one_of_its_written_out_forms_when_masked_then_the_whole_form_is_masked(form_name):
+    form = ODD_FORMS[form_name]
+    assert mask(f'{{"echo": "{form}"}}', [ODD]) == f'{{"echo": "{MASK}"}}'
+
+
+def test_given_a_secret_with_a_space_echoed_percent_encoded_when_masked_then_every_spelling_of_the_space_is_masked():
+    for form in ("my%20key%2F1", "my%20key/1", "my+key%2F1"):
+        assert mask(f"key={form}&x=1", ["my key/1"]) == f"key={MASK}&x=1", form
+
+
+def test_given_a_secret_of_exactly_three_characters_when_masked_then_it_is_masked():
+    assert mask("key=k9z end", ["k9z"]) == f"key={MASK} end"
+
+
+def test_given_an_inbound_basic_auth_when_the_provider_secrets_are_gathered_then_its_basic_credentials_are_among_them():
+    provider = _provider({"type": "none"}, inbound={"auth": {"type": "basic", "username": "hook", "password": "in-pw-7"}})
+    header = base64.b64encode(b"hook:in-pw-7").decode()
+
+    assert mask(f"Authorization: Basic {header}", provider_secrets(provider)) == f"Authorization: Basic {MASK}"
+
+
+def test_given_a_provider_when_split_then_the_public_document_is_json_with_masks_and_without_nulls():
+    import json
+
+    from smsbridge.core.secrets import split_secrets
+
+    public, _ = split_secrets(_provider({"type": "basic", "username": "acme", "password": "pw-1"}))
+
+    assert json.loads(json.dumps(public)) == public
+    assert public["auth"] == {"type": "basic", "username": "acme", "password": MASK}
+    assert "null" not in json.dumps(public)
+
+
+def test_given_a_secret_path_through_a_value_that_is_not_an_object_when_joined_then_it_is_left_out():
+    from smsbridge.core.secrets import join_secrets
+
+    assert join_secrets({"auth": "none"}, {"auth.password": "pw"}) == {"auth": "none"}
+
+
+def test_given_no_auth_when_its_credential_headers_are_asked_then_there_are_none():
+    from smsbridge.core.secrets import credential_headers
+
+    assert credential_headers(None) == []

@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from smsbridge.core.encoding import GSM7_BASIC, GSM7_EXTENSION, encoding_of, is_gsm7
-from smsbridge.core.smart_encoding import SUBSTITUTIONS, smart_encode, text_to_send
+from smsbridge.core.smart_encoding import SUBSTITUTIONS, smart_encode, text_to_send, with_substitutions
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "encoding.md"
 
@@ -108,6 +108,18 @@ def test_given_the_provider_turned_it_off_when_the_text_is_chosen_then_it_is_sen
 
 def test_given_a_space_replaced_when_summarised_then_the_space_is_named_by_code_point():
     assert smart_encode("10\u00a0km\u200b").summary() == "U+00A0→U+0020 ×1, U+200B→(removed) ×1"
+
+
+@pytest.mark.parametrize(("reason", "text", "enabled", "line"), [
+    ("HTTP 200", "it’s", True, "HTTP 200; smart encoding: ’→' ×1"),
+    (None, "it’s…", True, "smart encoding: ’→' ×1, …→... ×1"),
+    ("HTTP 200", "it’s", False, "HTTP 200"),
+    ("HTTP 200", "plain", True, "HTTP 200"),
+    (None, "plain", True, None),
+])
+def test_given_a_sent_message_when_its_history_reason_is_written_then_it_adds_what_smart_encoding_replaced(
+        reason, text, enabled, line):
+    assert with_substitutions(reason, text, enabled) == line
 
 
 def test_given_docs_encoding_md_when_its_table_is_read_then_it_is_the_modules_table():

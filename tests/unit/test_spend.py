@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsbridge.core.spend import fitting, levels_reached, month_of, next_month, spend_wait_s
+from smsbridge.core.spend import fitting, levels_reached, month_of, next_month, spend_email, spend_wait_s
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.queue import QueuedRecord
 from smsbridge.models.wire import HttpResponse
@@ -26,6 +28,17 @@ UNLIMITED = ProviderConfig.model_validate(BASE)
 
 # ---------------------------------------------------------------- arithmetic
 
+@pytest.fixture
+def local_zone(monkeypatch):
+    """Sets the process's local time zone (TZ) for the test, and puts it back after."""
+    def set_zone(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
+
+
 def test_given_moments_when_their_month_is_asked_then_it_is_the_utc_calendar_month() -> None:
     assert month_of(datetime(2026, 11, 30, 23, 59, tzinfo=UTC)) == "2026-11"
     assert month_of(datetime(2026, 12, 1, 0, 30, tzinfo=UTC).astimezone()) == "2026-12"
@@ -39,6 +52,41 @@ def test_given_a_wait_near_the_end_of_the_month_then_the_message_comes_back_when
 
 def test_given_the_alert_levels_then_80_and_100_percent_are_reached_at_8_and_10_of_10() -> None:
     assert [levels_reached(used, 10) for used in (7, 8, 9, 10, 11)] == [(), (80,), (80,), (80, 100), (80, 100)]
+
+
+def test_given_a_host_in_another_time_zone_when_the_month_is_asked_then_it_is_still_the_utc_month(local_zone) -> None:
+    local_zone("America/Los_Angeles")  # 2026-12-01 00:30 UTC is still November there
+    assert month_of(datetime(2026, 12, 1, 0, 30, tzinfo=UTC)) == "2026-12"
+    assert next_month(datetime(2026, 12, 1, 0, 30, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def test_given_less_than_two_seconds_left_in_the_month_then_the_message_waits_just_that_long() -> None:
+    assert spend_wait_s(datetime(2026, 11, 30, 23, 59, 58, 500000, tzinfo=UTC), 900) == 1.5
+    assert spend_wait_s(datetime(2026, 11, 30, 23, 59, 59, 900000, tzinfo=UTC), 900) == 1.0
+
+
+def test_given_a_count_just_under_80_percent_of_a_large_limit_then_no_level_is_reached() -> None:
+    assert levels_reached(799, 1000) == ()
+    assert levels_reached(800, 1000) == (80,)
+    assert levels_reached(999, 1000) == (80,)
+
+
+def test_given_80_percent_of_the_limit_when_the_email_is_written_then_it_names_the_limit_and_the_kinds_that_will_wait() -> None:
+    email = spend_email(80, provider_id="acme", month="2026-11", used=8, limit=10, types=["marketing", "transactional"])
+    assert email.subject == "SMS Bridge: provider acme used 80 % of its spend limit for 2026-11"
+    assert email.text == ("Provider acme has counted 8 of its 10 segments for 2026-11 (UTC).\n"
+                          "At 10 segments, marketing and transactional messages to this provider will wait until the "
+                          "next month or until spend_limit.segments_per_month is raised.")
+
+
+def test_given_the_limit_reached_when_the_email_is_written_then_it_says_whether_a_message_waits_already() -> None:
+    first = spend_email(100, provider_id="acme", month="2026-11", used=10, limit=10, types=["marketing"])
+    waiting = spend_email(100, provider_id="acme", month="2026-11", used=10, limit=10, types=["marketing"], waiting=True)
+    assert first.subject == "SMS Bridge: provider acme reached its spend limit for 2026-11"
+    assert first.text == ("Provider acme has counted 10 of its 10 segments for 2026-11 (UTC).\n"
+                          "marketing messages to this provider now wait on their queue, neither lost nor failed, until "
+                          "the next month or until spend_limit.segments_per_month is raised; they expire as usual.")
+    assert waiting.text == first.text + "\nA message is waiting already."
 
 
 @given(segments=st.lists(st.integers(1, 20), max_size=30), used=st.integers(0, 100), limit=st.integers(1, 100))

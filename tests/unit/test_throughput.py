@@ -129,3 +129,93 @@ def test_given_a_full_window_when_its_last_grant_is_given_back_then_a_new_grant_
     back = given_back(first.window, first.at_ms, 5)
 
     assert grant(back, limits, 5, MessageType.NOTIFICATION, now).granted == 5
+
+
+# ---------------------------------------------------------------- edges (issue 16)
+
+T0_MS = int(T0.timestamp() * 1000)
+TEN = Limits(capacity=10, window_ms=1000, burst=10)  # guard 250 ms: grants count for 1,250 ms
+
+
+def test_given_a_guard_and_a_reserve_when_the_limits_are_made_then_they_are_kept_in_milliseconds_and_share() -> None:
+    limits = limits_of(Throughput(per_second=10), guard_s=0.5, reserve_share=0.5)
+
+    assert (limits.guard_ms, limits.reserve_share, limits.span_ms) == (500, 0.5, 1500)
+
+
+def test_given_a_slowed_provider_when_granting_then_half_the_capacity_goes_rounded_down_and_none_once_the_slow_down_ends() -> None:
+    slowed = Window(slow_until=T0_MS + 100)
+    five = Limits(capacity=5, window_ms=1000, burst=5)
+    three = Limits(capacity=3, window_ms=1000, burst=3)
+
+    assert grant(slowed, five, 5, NOTIFICATION, T0).granted == 2
+    assert grant(slowed, three, 3, NOTIFICATION, T0).granted == 1
+    assert grant(slowed, five, 5, NOTIFICATION, at(100)).granted == 5  # slow_until itself is full speed again
+
+
+def test_given_a_grant_exactly_one_span_old_when_granting_then_it_no_longer_counts() -> None:
+    full = Window(grants=((T0_MS, 10),))
+
+    assert grant(full, TEN, 10, NOTIFICATION, at(1249)).granted == 0
+    assert grant(full, TEN, 10, NOTIFICATION, at(1250)).granted == 10
+
+
+def test_given_two_grants_in_the_same_millisecond_then_the_state_holds_one_entry_with_both() -> None:
+    first = grant(Window(), TEN, 2, NOTIFICATION, T0)
+    second = grant(first.window, TEN, 3, NOTIFICATION, T0)
+
+    assert second.window.grants == ((T0_MS, 5),)
+    assert grant(second.window, TEN, 1, NOTIFICATION, at(1)).window.grants == ((T0_MS, 5), (T0_MS + 1, 1))
+
+
+def test_given_every_request_granted_when_granting_then_there_is_no_wait_and_the_state_changed() -> None:
+    granted = grant(Window(), TEN, 10, NOTIFICATION, T0)
+
+    assert (granted.granted, granted.retry_in_s, granted.changed) == (10, 0.0, True)
+    single = grant(Window(), TEN, 1, NOTIFICATION, T0)
+    assert (single.retry_in_s, single.changed) == (0.0, True)
+
+
+def test_given_nothing_granted_when_nothing_left_the_window_then_the_state_need_not_be_written() -> None:
+    full = Window(grants=((T0_MS, 10),))
+
+    refused = grant(full, TEN, 1, NOTIFICATION, at(500))
+
+    assert (refused.granted, refused.changed) == (0, False)
+    assert refused.retry_in_s == 0.751  # the grant leaves the 1,250 ms span a millisecond after 1,250
+
+
+def test_given_nothing_granted_when_an_old_grant_left_the_window_then_the_state_is_written_without_it() -> None:
+    window = Window(grants=((T0_MS, 3), (T0_MS + 1000, 7)))
+    marketing = Limits(capacity=10, window_ms=1000, burst=10, reserve_share=0.3)  # marketing fills 7
+
+    refused = grant(window, marketing, 1, MARKETING, at(1300))
+
+    assert (refused.granted, refused.changed, refused.window.grants) == (0, True, ((T0_MS + 1000, 7),))
+
+
+def test_given_a_lane_whose_whole_capacity_is_reserved_when_refused_then_it_looks_again_after_a_whole_span() -> None:
+    reserved = Limits(capacity=1, window_ms=1000, burst=1, reserve_share=1.0)
+
+    assert grant(Window(), reserved, 1, MARKETING, T0).retry_in_s == 1.25
+
+
+def test_given_part_of_a_grant_given_back_then_the_rest_stays_and_later_grants_are_kept() -> None:
+    window = Window(grants=((T0_MS, 3), (T0_MS + 5, 2)))
+
+    assert given_back(window, T0_MS, 1).grants == ((T0_MS, 2), (T0_MS + 5, 2))
+    assert given_back(window, T0_MS, 2).grants == ((T0_MS, 1), (T0_MS + 5, 2))
+    assert given_back(window, T0_MS, 3).grants == ((T0_MS + 5, 2),)
+
+
+def test_given_a_429_without_wait_when_paused_then_nothing_is_paused_and_the_slow_down_lasts_exactly_its_time() -> None:
+    window = paused(Window(), 0, T0)
+
+    assert (window.paused_until, window.slow_until) == (T0_MS, T0_MS + 10_000)
+    assert paused(Window(), 2.5, T0, slow_for_s=1.5).slow_until == T0_MS + 4000
+
+
+def test_given_grants_around_the_last_second_when_counted_for_the_admin_api_then_only_the_last_1000_ms_count() -> None:
+    window = Window(grants=((T0_MS, 1), (T0_MS + 1, 2), (T0_MS + 1000, 4)))
+
+    assert granted_within(window, T0_MS + 1000) == 6

@@ -181,8 +181,8 @@ def main() -> int:
     if not args.report_only:
         started = time.monotonic()
         lay_out(work)
-        mutmut = Path(sys.executable).parent / "mutmut"
-        command = [str(mutmut), "run", "--max-children", str(args.max_children), *args.mutants]
+        command = [sys.executable, str(ROOT / "tools" / "mutation" / "live_session.py"), "run",
+                   "--max-children", str(args.max_children), *args.mutants]
         # mutmut redraws a progress line many times a second: kept out of CI logs, shown on failure.
         log = work / "mutmut-run.log"
         with log.open("w", encoding="utf-8") as out:
