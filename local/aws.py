@@ -218,6 +218,55 @@ def _update_expressions_checked_once() -> None:
         validator.traverse = traverse
 
 
+def _update_expression_static_checks_remembered() -> None:
+    """The first three of moto's UpdateExpression checks (clause counts, overlapping paths, a key
+    attribute updated) read only the parsed tree, the ExpressionAttributeNames and the table's key
+    attributes, and change nothing: a tenth of moto's CPU per message, for answers that cannot
+    change while those three do not. Each is run, as moto runs it, the first time a (tree, names,
+    keys) comes; once they all passed, later validations of the same start at the fourth check. A
+    refusal is not remembered: it is raised by moto's own check each time."""
+    cls = dynamodb_validators.UpdateExpressionValidator
+    if getattr(cls.validate, "static_checks_remembered", False):
+        return
+    static = (dynamodb_validators.ActionCountValidator, dynamodb_validators.OverlappingPathsValidator,
+              dynamodb_validators.UpdateHashRangeKeyValidator)
+    init, validate = cls.__init__, cls.validate
+    passed: dict[tuple[int, frozenset[tuple[str, str]], tuple[str, ...]], Any] = {}  # → the tree, held
+    lock = threading.Lock()
+
+    def __init__(self: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, expression, *args, **kwargs)
+        self._source_tree = expression
+
+    def validate_static_once(self: Any) -> Any:
+        source = getattr(self, "_source_tree", None)
+        first, rest = self.processors[:len(static)], self.processors[len(static):]
+        if source is None or tuple(type(p) for p in first) != static:
+            return validate(self)  # not the processors this patch knows: moto's validation
+        try:
+            key = (id(source), frozenset((self.expression_attribute_names or {}).items()),
+                   tuple(self.table.table_key_attrs))
+        except TypeError:  # a name that is not a text: moto's checks say what is wrong
+            return validate(self)
+        with lock:
+            known = passed.get(key) is source
+        if not known:
+            node = self.node_to_validate
+            for processor in first:
+                node = processor.traverse(node)
+            self.node_to_validate = node
+            with lock:
+                if len(passed) >= 1024:
+                    passed.clear()
+                passed[key] = source
+        self.processors = rest
+        return validate(self)
+
+    validate_static_once.static_checks_remembered = True  # type: ignore[attr-defined]
+    cls.__init__ = __init__
+    cls.validate = validate_static_once
+
+
 def _update_expressions_parsed_once() -> None:
     """moto parses an UpdateExpression twice per UpdateItem (the request, then the update) and the
     send path sends the same few expressions again and again: each text parsed once. The parsed
@@ -385,6 +434,64 @@ def _condition_expressions_lexed_once() -> None:
 
     lex_condition_expression.lexed_once = True  # type: ignore[attr-defined]
     parser._lex_condition_expression = lex_condition_expression
+
+
+def _condition_trees_reused() -> None:
+    """Past its tokens (`_condition_expressions_lexed_once`), moto parses a ConditionExpression in
+    seven passes over them (paths, functions, comparisons, IN, BETWEEN, parentheses and booleans),
+    a tenth of moto's CPU per message, and the send path's claims and settles bring the same few
+    conditions with the same names each time, only the values changing. That syntax tree depends on
+    the text and the ExpressionAttributeNames alone, the values being looked up into its leaves: it
+    is kept per (text, names), and later parses put this request's values into a copy of it, then
+    build the condition from it with moto's own last step (which checks the values, e.g. no NULL in
+    BETWEEN). A value missing from the request makes moto parse it all again, raising its own error."""
+    parser = dynamodb_comparisons.ConditionExpressionParser
+    if getattr(parser.parse, "trees_reused", False):
+        return
+    parse, make_op = parser.parse, parser._make_op_condition
+    value_kind = parser.Kind.EXPRESSION_ATTRIBUTE_VALUE
+    trees: dict[tuple[str, frozenset[tuple[str, str]] | None], tuple[Any, tuple[str, ...], tuple[str, ...]]] = {}
+
+    def make_op_condition(self: Any, node: Any) -> Any:
+        if self.__dict__.get("_syntax_tree") is None:
+            self._syntax_tree = node  # the first call is on the whole tree; the rest are on its parts
+        return make_op(self, node)
+
+    def with_values(node: Any, values: dict[str, Any]) -> Any:
+        if node.kind == value_kind:
+            return node._replace(value=values[node.text])
+        if not node.children:
+            return node
+        return node._replace(children=[with_values(child, values) for child in node.children])
+
+    def parse_reusing(self: Any) -> Any:
+        text, names = self.condition_expression, self.expression_attribute_names
+        try:
+            key = (text, None if names is None else frozenset(names.items())) if text else None
+        except TypeError:  # a name that is not a text: moto's parse says what is wrong
+            key = None
+        known = trees.get(key) if key is not None else None
+        if known is not None and isinstance(self.expression_attribute_values, dict):
+            tree, names_found, values_found = known
+            try:
+                tree = with_values(tree, self.expression_attribute_values)
+            except KeyError:
+                pass  # moto's own parse raises its error
+            else:
+                self.expr_attr_names_found.extend(names_found)
+                self.expr_attr_values_found.extend(values_found)
+                return make_op(self, tree)
+        self._syntax_tree = None
+        parsed = parse(self)
+        if key is not None and self._syntax_tree is not None:
+            if len(trees) >= 1024:
+                trees.clear()
+            trees[key] = (self._syntax_tree, tuple(self.expr_attr_names_found), tuple(self.expr_attr_values_found))
+        return parsed
+
+    parse_reusing.trees_reused = True  # type: ignore[attr-defined]
+    parser._make_op_condition = make_op_condition
+    parser.parse = parse_reusing
 
 
 def _moto_modules_listed_once() -> None:
@@ -701,11 +808,13 @@ class MotoServer:
         _item_sizes_summed_without_copies()
         _transactions_without_table_copies()
         _update_expressions_checked_once()
+        _update_expression_static_checks_remembered()
         _update_expressions_parsed_once()
         _update_expressions_copied_by_pickle()
         _expression_trees_walked_faster()
         _clause_lookups_remembered()
         _condition_expressions_lexed_once()
+        _condition_trees_reused()
         _moto_modules_listed_once()
         _transaction_conditions_parsed_once()
         _new_items_validated_once()

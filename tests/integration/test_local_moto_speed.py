@@ -210,6 +210,34 @@ _UPDATE_CASES: list[tuple[str, dict | None, dict]] = [
     ("a new item with arithmetic on missing attributes", None, {
         "UpdateExpression": "SET n = if_not_exists(n, :one) + :one, l = list_append(if_not_exists(l, :e), :e)",
         "ExpressionAttributeValues": {":one": {"N": "1"}, ":e": {"L": [{"S": "x"}]}}}),
+    # The same texts again with other names and values: what the stand-in keeps of an expression
+    # (its first checks, a condition's syntax tree) must not carry one request's names or values
+    # into the next.
+    ("an expression through a name, first on a plain attribute", {}, {
+        "UpdateExpression": "SET #k = :v", "ExpressionAttributeNames": {"#k": "a"},
+        "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+    ("the same expression through a name, now on the key", {}, {
+        "UpdateExpression": "SET #k = :v", "ExpressionAttributeNames": {"#k": "id"},
+        "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+    ("the same expression through a name, on an index key with the wrong type", {}, {
+        "UpdateExpression": "SET #k = :v", "ExpressionAttributeNames": {"#k": "gk"},
+        "ExpressionAttributeValues": {":v": {"N": "1"}}}),
+    ("a condition that holds", {"n": {"N": "3"}, "m": {"N": "9"}}, {
+        "UpdateExpression": "SET #d = :t", "ConditionExpression": "#n = :n AND #n BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#d": "done", "#n": "n"},
+        "ExpressionAttributeValues": {":t": {"BOOL": True}, ":n": {"N": "3"}, ":lo": {"N": "1"}, ":hi": {"N": "5"}}}),
+    ("the same condition, failed by its values", {"n": {"N": "3"}, "m": {"N": "9"}}, {
+        "UpdateExpression": "SET #d = :t", "ConditionExpression": "#n = :n AND #n BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#d": "done", "#n": "n"},
+        "ExpressionAttributeValues": {":t": {"BOOL": True}, ":n": {"N": "4"}, ":lo": {"N": "1"}, ":hi": {"N": "5"}}}),
+    ("the same condition, failed by its names", {"n": {"N": "3"}, "m": {"N": "9"}}, {
+        "UpdateExpression": "SET #d = :t", "ConditionExpression": "#n = :n AND #n BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#d": "done", "#n": "m"},
+        "ExpressionAttributeValues": {":t": {"BOOL": True}, ":n": {"N": "3"}, ":lo": {"N": "1"}, ":hi": {"N": "5"}}}),
+    ("the same condition, held through other names", {"n": {"N": "3"}, "m": {"N": "3"}}, {
+        "UpdateExpression": "SET #d = :t", "ConditionExpression": "#n = :n AND #n BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#d": "other", "#n": "m"},
+        "ExpressionAttributeValues": {":t": {"S": "y"}, ":n": {"N": "3"}, ":lo": {"N": "1"}, ":hi": {"N": "5"}}}),
     # moto's item size limit (405,000 bytes as moto counts them, every type): one byte under, one over
     (_SIZE_UNDER := "an item just under moto's size limit", _SIZED_ITEM, _sized_update(_SIZE_LIMIT_TEXT)),
     (_SIZE_OVER := "an item just over moto's size limit", _SIZED_ITEM, _sized_update(_SIZE_LIMIT_TEXT + "a")),
@@ -287,6 +315,30 @@ def test_given_update_expressions_of_every_kind_then_the_shortcut_server_answers
     answers = {(r[0], r[1]): r[2] for r in got}
     for how in ("update_item", "transaction"):  # the size limit was reached, not merely approached
         assert answers[(_SIZE_UNDER, how)] == "ok" and answers[(_SIZE_OVER, how)] != "ok"
+
+
+def test_given_a_condition_parsed_once_then_a_later_request_missing_a_value_or_with_a_null_bound_is_refused_as_moto_does(
+        session: EndpointSession) -> None:
+    from moto.dynamodb.comparisons import IncorrectOperandType, get_filter_expression
+
+    # Given a condition the stand-in has parsed once (its syntax tree kept)
+    text, names = "#n = :n AND #n BETWEEN :lo AND :hi", {"#n": "n"}
+    values = {":n": {"N": "3"}, ":lo": {"N": "1"}, ":hi": {"N": "5"}}
+    get_filter_expression(text, names, values)
+
+    # When the same text comes with one of its values missing, or a NULL bound
+    # Then moto's own errors are raised (the server answers them as moto does), and with the
+    # values it holds the condition still reads this request's values
+    with pytest.raises(KeyError, match=":hi"):
+        get_filter_expression(text, names, {":n": {"N": "3"}, ":lo": {"N": "1"}})
+    with pytest.raises(IncorrectOperandType, match="NULL"):
+        get_filter_expression(text, names, {**values, ":lo": {"NULL": True}})
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    item = Item(DynamoType({"S": "k"}), None, {"id": {"S": "k"}, "n": {"N": "7"}})
+    assert not get_filter_expression(text, names, values).expr(item)
+    assert get_filter_expression(text, names, {":n": {"N": "7"}, ":lo": {"N": "7"}, ":hi": {"N": "9"}}).expr(item)
+    assert not get_filter_expression(text, {"#n": "m"}, {":n": {"N": "7"}, ":lo": {"N": "7"}, ":hi": {"N": "9"}}).expr(item)
 
 
 def run_sqs_cases(sqs: object) -> list[list]:
