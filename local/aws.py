@@ -145,6 +145,36 @@ def _item_sizes_summed_without_copies() -> None:
     limited.__setitem__ = __setitem__
 
 
+def _regular_json_copied_once() -> None:
+    """moto's `DynamoType.to_regular_json` deep-copies its whole value, then calls itself on each
+    copied child, which deep-copies it again: a value nested n deep is copied n times. It runs for
+    every map and list of an item each time the item is written out (its stream record's images,
+    a transaction's copy for rollback, the old item a refused condition returns): the history of a
+    message is a list of maps. Here each child is turned into JSON once, from the value itself, and
+    what is not a DynamoType is deep-copied as before: the same document, not shared with the item."""
+    DynamoType = dynamodb_type.DynamoType
+    if getattr(DynamoType.to_regular_json, "copied_once", False):
+        return
+    b64decode = dynamodb_type.base64.b64decode
+
+    def to_regular_json(self: Any) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, dict):
+            value = {key: nested.to_regular_json() if isinstance(nested, DynamoType) else copy.deepcopy(nested)
+                     for key, nested in value.items()}
+        elif isinstance(value, list):
+            value = [nested.to_regular_json() if isinstance(nested, DynamoType) else copy.deepcopy(nested)
+                     for nested in value]
+        else:
+            value = copy.deepcopy(value)
+        if self.is_binary() and isinstance(value, str):
+            value = b64decode(value)
+        return {self.type: value}
+
+    to_regular_json.copied_once = True  # type: ignore[attr-defined]
+    DynamoType.to_regular_json = to_regular_json
+
+
 class _TablesNotCopied:
     """moto's DynamoDB module's `copy`, except that a whole table is not deep-copied."""
 
@@ -865,6 +895,7 @@ class MotoServer:
         _faster_moto_sqs()
         _sqs_counts_in_one_pass()
         _item_sizes_summed_without_copies()
+        _regular_json_copied_once()
         _transactions_without_table_copies()
         _update_expressions_checked_once()
         _update_expression_static_checks_remembered()

@@ -427,7 +427,8 @@ def run_stream_and_event_cases(client: Any) -> list[list]:
     dynamodb.update_item(TableName=table, Key={"id": {"S": "a"}}, UpdateExpression="SET n = n + :one, h = list_append(if_not_exists(h, :none), :h)",
                          ExpressionAttributeValues={":one": {"N": "1"}, ":none": {"L": []}, ":h": {"L": [{"M": {"s": {"S": "sent"}}}]}})
     dynamodb.transact_write_items(TransactItems=[
-        {"Put": {"TableName": table, "Item": {"id": {"S": "b"}, "blob": {"B": b"\x00\xffbytes"}}}},
+        {"Put": {"TableName": table, "Item": {"id": {"S": "b"}, "blob": {"B": b"\x00\xffbytes"}, "nested": {"M": {
+            "b": {"B": b"\x01"}, "bs": {"BS": [b"\x02"]}, "l": {"L": [{"B": b"\x03"}, {"M": {"ss": {"SS": ["q"]}}}]}}}}}},
         {"Update": {"TableName": table, "Key": {"id": {"S": "c"}}, "UpdateExpression": "SET s = :s",
                     "ExpressionAttributeValues": {":s": {"S": "queued"}}}}])
     dynamodb.delete_item(TableName=table, Key={"id": {"S": "a"}})
