@@ -512,3 +512,49 @@ def test_given_calls_to_the_stand_in_then_its_cpu_by_call_counts_them(session: E
     after = by_call()["AmazonSQS.ListQueues"]
     assert after["calls"] - before["calls"] == 3
     assert after["cpu_s"] > before["cpu_s"]
+
+
+_CLIENT_CASES = """
+import json, sys, uuid
+sys.path.insert(0, sys.argv[1])
+from local.aws import MotoServer, EndpointSession, faster_botocore_attribute_values
+if sys.argv[2] == "faster":
+    faster_botocore_attribute_values()
+server = MotoServer(port=0).start()
+client = EndpointSession(server.url).client("dynamodb", config=__import__("botocore.config").config.Config(retries={"max_attempts": 1}))
+client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+answers = []
+item = {"id": {"S": "a"}, "n": {"N": "1.50"}, "t": {"BOOL": True}, "z": {"NULL": True}, "b": {"B": b"\\x00\\xff"},
+        "m": {"M": {"l": {"L": [{"S": "y"}, {"BOOL": False}, {"BS": [b"1"]}, {"M": {"ss": {"SS": ["a", "b"]}}}]},
+                    "ns": {"NS": ["1", "2"]}}}}
+client.put_item(TableName="t", Item=item)
+answers.append(client.get_item(TableName="t", Key={"id": {"S": "a"}}, ConsistentRead=True)["Item"])
+answers.append(client.batch_get_item(RequestItems={"t": {"Keys": [{"id": {"S": "a"}}]}})["Responses"])
+for bad in ({"S": 1}, {"S": "x", "N": "1"}, {"Q": "x"}, {"M": {"k" * 65536: {"S": "x"}}}, {"M": {"k" * 65535: {"S": "x"}}},
+            {"L": [{"S": None}]}, {"SS": ["a", 1]}, {"M": {"k": {"S": "x", "N": "1"}}}, {"BOOL": "yes"}):
+    try:
+        client.put_item(TableName="t", Item={"id": {"S": "b"}, "v": bad})
+        answers.append(["ok", client.get_item(TableName="t", Key={"id": {"S": "b"}})["Item"]])
+    except Exception as exc:
+        answers.append(f"{type(exc).__name__}: {exc}")
+print(json.dumps(answers, sort_keys=True, default=lambda value: f"bytes:{bytes(value).hex()}"))
+"""
+
+
+def test_given_attribute_values_of_every_kind_then_the_runtimes_faster_botocore_sends_reads_and_refuses_them_as_botocore_does() -> None:
+    # Given what plain botocore sends, reads back and refuses, each in a process of its own
+    root = Path(__file__).resolve().parents[2]
+
+    def answers(mode: str) -> list:
+        run = subprocess.run([sys.executable, "-c", _CLIENT_CASES, str(root), mode], capture_output=True, text=True,
+                             timeout=120, cwd=root, env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+    plain, faster = answers("plain"), answers("faster")
+
+    # Then the local runtime's shortcuts give the same items, answers and refusals
+    assert faster == plain
+    assert sum(1 for a in plain if isinstance(a, str) and a.startswith("ParamValidationError")) >= 5
+    assert plain[0]["b"] == {"B": "bytes:00ff"} and plain[0]["m"]["M"]["l"]["L"][2] == {"BS": ["bytes:31"]}
