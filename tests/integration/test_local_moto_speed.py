@@ -538,7 +538,16 @@ for bad in ({"S": 1}, {"S": "x", "N": "1"}, {"Q": "x"}, {"M": {"k" * 65536: {"S"
         answers.append(["ok", client.get_item(TableName="t", Key={"id": {"S": "b"}})["Item"]])
     except Exception as exc:
         answers.append(f"{type(exc).__name__}: {exc}")
-print(json.dumps(answers, sort_keys=True, default=lambda value: f"bytes:{bytes(value).hex()}"))
+from decimal import Decimal
+from boto3.dynamodb.types import Binary
+table = EndpointSession(server.url).resource("dynamodb").Table("t")
+params = {"id": "r", "n": Decimal("1.5"), "s": {"a", "b"}, "b": Binary(b"\\x00"), "l": [{"k": ["x", 1, True, None]}]}
+before = repr(params)
+table.put_item(Item=params)
+answers.append(repr(params) == before)  # the caller's parameters are not changed
+answers.append(table.get_item(Key={"id": "r"})["Item"])
+print(json.dumps(answers, sort_keys=True, default=lambda value: f"bytes:{bytes(value).hex()}"
+                 if isinstance(value, (bytes, Binary)) else sorted(value) if isinstance(value, set) else str(value)))
 """
 
 
@@ -558,3 +567,4 @@ def test_given_attribute_values_of_every_kind_then_the_runtimes_faster_botocore_
     assert faster == plain
     assert sum(1 for a in plain if isinstance(a, str) and a.startswith("ParamValidationError")) >= 5
     assert plain[0]["b"] == {"B": "bytes:00ff"} and plain[0]["m"]["M"]["l"]["L"][2] == {"BS": ["bytes:31"]}
+    assert plain[-2] is True and plain[-1]["b"] == "bytes:00" and plain[-1]["s"] == ["a", "b"]
