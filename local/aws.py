@@ -8,6 +8,7 @@ import copy
 import datetime
 import decimal
 import functools
+import gc
 import json
 import logging
 import os
@@ -1107,6 +1108,17 @@ class MotoProcess:
         return EndpointSession(self.url)
 
 
+def collector_tuned_for_serving() -> None:
+    """Python's cyclic garbage collector runs every 700 allocations, and from time to time walks every
+    object the process holds: moto's tables, stream records and queues, and the modules and service
+    models loaded at start, a tenth of moto's CPU on the send path. The objects there at start are
+    moved out of its reach (`gc.freeze`), and it runs after 20,000 allocations: the cycles a request
+    leaves behind (moto's expression trees point to their parents) are still collected while they
+    are young, and memory is still reclaimed."""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
 def serve_until_stdin_closes(port: int) -> int:
     """The child of MotoProcess: prints its URL (or why it cannot listen), serves until stdin ends."""
     # moto's SQS reads its clock through datetime arithmetic for every message it looks at (is it
@@ -1118,6 +1130,7 @@ def serve_until_stdin_closes(port: int) -> int:
     except PortInUse as exc:
         print(f"port-in-use: {exc}", flush=True)
         return 2
+    collector_tuned_for_serving()
     print(server.url, flush=True)
     done = threading.Event()
 
