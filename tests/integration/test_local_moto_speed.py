@@ -210,6 +210,34 @@ _UPDATE_CASES: list[tuple[str, dict | None, dict]] = [
     ("a new item with arithmetic on missing attributes", None, {
         "UpdateExpression": "SET n = if_not_exists(n, :one) + :one, l = list_append(if_not_exists(l, :e), :e)",
         "ExpressionAttributeValues": {":one": {"N": "1"}, ":e": {"L": [{"S": "x"}]}}}),
+    # The same texts again with other names and values: what the stand-in keeps of an expression
+    # (its first checks, a condition's syntax tree) must not carry one request's names or values
+    # into the next.
+    ("an expression through a name, first on a plain attribute", {}, {
+        "UpdateExpression": "SET #k = :v", "ExpressionAttributeNames": {"#k": "a"},
+        "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+    ("the same expression through a name, now on the key", {}, {
+        "UpdateExpression": "SET #k = :v", "ExpressionAttributeNames": {"#k": "id"},
+        "ExpressionAttributeValues": {":v": {"S": "x"}}}),
+    ("the same expression through a name, on an index key with the wrong type", {}, {
+        "UpdateExpression": "SET #k = :v", "ExpressionAttributeNames": {"#k": "gk"},
+        "ExpressionAttributeValues": {":v": {"N": "1"}}}),
+    ("a condition that holds", {"n": {"N": "3"}, "m": {"N": "9"}}, {
+        "UpdateExpression": "SET #d = :t", "ConditionExpression": "#n = :n AND #n BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#d": "done", "#n": "n"},
+        "ExpressionAttributeValues": {":t": {"BOOL": True}, ":n": {"N": "3"}, ":lo": {"N": "1"}, ":hi": {"N": "5"}}}),
+    ("the same condition, failed by its values", {"n": {"N": "3"}, "m": {"N": "9"}}, {
+        "UpdateExpression": "SET #d = :t", "ConditionExpression": "#n = :n AND #n BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#d": "done", "#n": "n"},
+        "ExpressionAttributeValues": {":t": {"BOOL": True}, ":n": {"N": "4"}, ":lo": {"N": "1"}, ":hi": {"N": "5"}}}),
+    ("the same condition, failed by its names", {"n": {"N": "3"}, "m": {"N": "9"}}, {
+        "UpdateExpression": "SET #d = :t", "ConditionExpression": "#n = :n AND #n BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#d": "done", "#n": "m"},
+        "ExpressionAttributeValues": {":t": {"BOOL": True}, ":n": {"N": "3"}, ":lo": {"N": "1"}, ":hi": {"N": "5"}}}),
+    ("the same condition, held through other names", {"n": {"N": "3"}, "m": {"N": "3"}}, {
+        "UpdateExpression": "SET #d = :t", "ConditionExpression": "#n = :n AND #n BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#d": "other", "#n": "m"},
+        "ExpressionAttributeValues": {":t": {"S": "y"}, ":n": {"N": "3"}, ":lo": {"N": "1"}, ":hi": {"N": "5"}}}),
     # moto's item size limit (405,000 bytes as moto counts them, every type): one byte under, one over
     (_SIZE_UNDER := "an item just under moto's size limit", _SIZED_ITEM, _sized_update(_SIZE_LIMIT_TEXT)),
     (_SIZE_OVER := "an item just over moto's size limit", _SIZED_ITEM, _sized_update(_SIZE_LIMIT_TEXT + "a")),
@@ -287,6 +315,30 @@ def test_given_update_expressions_of_every_kind_then_the_shortcut_server_answers
     answers = {(r[0], r[1]): r[2] for r in got}
     for how in ("update_item", "transaction"):  # the size limit was reached, not merely approached
         assert answers[(_SIZE_UNDER, how)] == "ok" and answers[(_SIZE_OVER, how)] != "ok"
+
+
+def test_given_a_condition_parsed_once_then_a_later_request_missing_a_value_or_with_a_null_bound_is_refused_as_moto_does(
+        session: EndpointSession) -> None:
+    from moto.dynamodb.comparisons import IncorrectOperandType, get_filter_expression
+
+    # Given a condition the stand-in has parsed once (its syntax tree kept)
+    text, names = "#n = :n AND #n BETWEEN :lo AND :hi", {"#n": "n"}
+    values = {":n": {"N": "3"}, ":lo": {"N": "1"}, ":hi": {"N": "5"}}
+    get_filter_expression(text, names, values)
+
+    # When the same text comes with one of its values missing, or a NULL bound
+    # Then moto's own errors are raised (the server answers them as moto does), and with the
+    # values it holds the condition still reads this request's values
+    with pytest.raises(KeyError, match=":hi"):
+        get_filter_expression(text, names, {":n": {"N": "3"}, ":lo": {"N": "1"}})
+    with pytest.raises(IncorrectOperandType, match="NULL"):
+        get_filter_expression(text, names, {**values, ":lo": {"NULL": True}})
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    item = Item(DynamoType({"S": "k"}), None, {"id": {"S": "k"}, "n": {"N": "7"}})
+    assert not get_filter_expression(text, names, values).expr(item)
+    assert get_filter_expression(text, names, {":n": {"N": "7"}, ":lo": {"N": "7"}, ":hi": {"N": "9"}}).expr(item)
+    assert not get_filter_expression(text, {"#n": "m"}, {":n": {"N": "7"}, ":lo": {"N": "7"}, ":hi": {"N": "9"}}).expr(item)
 
 
 def run_sqs_cases(sqs: object) -> list[list]:
@@ -375,7 +427,8 @@ def run_stream_and_event_cases(client: Any) -> list[list]:
     dynamodb.update_item(TableName=table, Key={"id": {"S": "a"}}, UpdateExpression="SET n = n + :one, h = list_append(if_not_exists(h, :none), :h)",
                          ExpressionAttributeValues={":one": {"N": "1"}, ":none": {"L": []}, ":h": {"L": [{"M": {"s": {"S": "sent"}}}]}})
     dynamodb.transact_write_items(TransactItems=[
-        {"Put": {"TableName": table, "Item": {"id": {"S": "b"}, "blob": {"B": b"\x00\xffbytes"}}}},
+        {"Put": {"TableName": table, "Item": {"id": {"S": "b"}, "blob": {"B": b"\x00\xffbytes"}, "nested": {"M": {
+            "b": {"B": b"\x01"}, "bs": {"BS": [b"\x02"]}, "l": {"L": [{"B": b"\x03"}, {"M": {"ss": {"SS": ["q"]}}}]}}}}}},
         {"Update": {"TableName": table, "Key": {"id": {"S": "c"}}, "UpdateExpression": "SET s = :s",
                     "ExpressionAttributeValues": {":s": {"S": "queued"}}}}])
     dynamodb.delete_item(TableName=table, Key={"id": {"S": "a"}})
@@ -459,3 +512,59 @@ def test_given_calls_to_the_stand_in_then_its_cpu_by_call_counts_them(session: E
     after = by_call()["AmazonSQS.ListQueues"]
     assert after["calls"] - before["calls"] == 3
     assert after["cpu_s"] > before["cpu_s"]
+
+
+_CLIENT_CASES = """
+import json, sys, uuid
+sys.path.insert(0, sys.argv[1])
+from local.aws import MotoServer, EndpointSession, faster_botocore_attribute_values
+if sys.argv[2] == "faster":
+    faster_botocore_attribute_values()
+server = MotoServer(port=0).start()
+client = EndpointSession(server.url).client("dynamodb", config=__import__("botocore.config").config.Config(retries={"max_attempts": 1}))
+client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+answers = []
+item = {"id": {"S": "a"}, "n": {"N": "1.50"}, "t": {"BOOL": True}, "z": {"NULL": True}, "b": {"B": b"\\x00\\xff"},
+        "m": {"M": {"l": {"L": [{"S": "y"}, {"BOOL": False}, {"BS": [b"1"]}, {"M": {"ss": {"SS": ["a", "b"]}}}]},
+                    "ns": {"NS": ["1", "2"]}}}}
+client.put_item(TableName="t", Item=item)
+answers.append(client.get_item(TableName="t", Key={"id": {"S": "a"}}, ConsistentRead=True)["Item"])
+answers.append(client.batch_get_item(RequestItems={"t": {"Keys": [{"id": {"S": "a"}}]}})["Responses"])
+for bad in ({"S": 1}, {"S": "x", "N": "1"}, {"Q": "x"}, {"M": {"k" * 65536: {"S": "x"}}}, {"M": {"k" * 65535: {"S": "x"}}},
+            {"L": [{"S": None}]}, {"SS": ["a", 1]}, {"M": {"k": {"S": "x", "N": "1"}}}, {"BOOL": "yes"}):
+    try:
+        client.put_item(TableName="t", Item={"id": {"S": "b"}, "v": bad})
+        answers.append(["ok", client.get_item(TableName="t", Key={"id": {"S": "b"}})["Item"]])
+    except Exception as exc:
+        answers.append(f"{type(exc).__name__}: {exc}")
+from decimal import Decimal
+from boto3.dynamodb.types import Binary
+table = EndpointSession(server.url).resource("dynamodb").Table("t")
+params = {"id": "r", "n": Decimal("1.5"), "s": {"a", "b"}, "b": Binary(b"\\x00"), "l": [{"k": ["x", 1, True, None]}]}
+before = repr(params)
+table.put_item(Item=params)
+answers.append(repr(params) == before)  # the caller's parameters are not changed
+answers.append(table.get_item(Key={"id": "r"})["Item"])
+print(json.dumps(answers, sort_keys=True, default=lambda value: f"bytes:{bytes(value).hex()}"
+                 if isinstance(value, (bytes, Binary)) else sorted(value) if isinstance(value, set) else str(value)))
+"""
+
+
+def test_given_attribute_values_of_every_kind_then_the_runtimes_faster_botocore_sends_reads_and_refuses_them_as_botocore_does() -> None:
+    # Given what plain botocore sends, reads back and refuses, each in a process of its own
+    root = Path(__file__).resolve().parents[2]
+
+    def answers(mode: str) -> list:
+        run = subprocess.run([sys.executable, "-c", _CLIENT_CASES, str(root), mode], capture_output=True, text=True,
+                             timeout=120, cwd=root, env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+    plain, faster = answers("plain"), answers("faster")
+
+    # Then the local runtime's shortcuts give the same items, answers and refusals
+    assert faster == plain
+    assert sum(1 for a in plain if isinstance(a, str) and a.startswith("ParamValidationError")) >= 5
+    assert plain[0]["b"] == {"B": "bytes:00ff"} and plain[0]["m"]["M"]["l"]["L"][2] == {"BS": ["bytes:31"]}
+    assert plain[-2] is True and plain[-1]["b"] == "bytes:00" and plain[-1]["s"] == ["a", "b"]
