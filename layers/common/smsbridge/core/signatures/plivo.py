@@ -43,10 +43,6 @@ def plivo_signature(auth_token: str, method: str, url: str, nonce: str, params: 
     return base64.b64encode(digest).decode("ascii")
 
 
-def _text(value: Any) -> str:
-    return str(value) if isinstance(value, (int, float, bool)) else value
-
-
 def _url_with_sorted_query(url: str, *, no_post_params: bool) -> str:
     # The SDK's construct_get_url: the URL's query, decoded, re-sorted as name=value; a lone "?" (and a
     # "." after a query) mark that POST parameters follow.
@@ -69,11 +65,12 @@ def _sorted_params(params: dict[str, Any]) -> str:
     for key in sorted(params):
         value = params[key]
         if isinstance(value, list):
-            out.append("".join(f"{key}{item}" for item in sorted(_text(v) for v in value)))
+            # Sorted as text (the SDK's string_format): a list mixing null, objects and text sorts too.
+            out.append("".join(f"{key}{item}" for item in sorted(str(v) for v in value)))
         elif isinstance(value, dict):
             out.append(f"{key}{_sorted_params(value)}")
         else:
-            out.append(f"{key}{_text(value)}")
+            out.append(f"{key}{value}")
     return "".join(out)
 
 
