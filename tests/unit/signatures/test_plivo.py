@@ -121,8 +121,9 @@ def test_given_a_callback_url_with_a_blank_or_repeated_query_parameter_when_sign
 
 
 def test_given_a_form_callback_with_a_name_repeated_three_times_when_signed_by_the_sdk_then_it_passes():
-    pairs = [*INBOUND.items(), ("Media", "b"), ("Media", "c"), ("Media", "a")]
-    signature = _sdk_post_signature(url_of(), {**INBOUND, "Media": ["b", "c", "a"]})
+    media = ["https://media.example/b.jpg", "https://media.example/c.jpg", "https://media.example/a.jpg"]
+    pairs = [*INBOUND.items(), *(("Media", url) for url in media)]
+    signature = _sdk_post_signature(url_of(), {**INBOUND, "Media": media})
 
     verify_webhook(PlivoInboundAuth(type="plivo", secret=TOKEN),
                    api_request(urlencode(pairs).encode(), _headers(signature)), NOW)

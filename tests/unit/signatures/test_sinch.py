@@ -156,3 +156,11 @@ def test_given_a_missing_wrong_or_unreadable_header_when_verified_then_the_answe
 def test_given_the_algorithm_header_in_another_case_when_verified_then_it_passes():
     headers = {**_sdk_headers(BODY, NOW), "x-sinch-webhook-signature-algorithm": " hmacsha256 "}
     verify_webhook(_auth(), api_request(BODY, headers, content_type=JSON), NOW)
+
+
+def test_given_a_content_type_without_a_charset_when_a_callback_the_sdk_accepts_is_verified_then_it_is_read_as_utf8():
+    body = json.dumps({"body": "Arrêt"}, ensure_ascii=False).encode("utf-8")
+    headers = {**_sdk_headers(body, NOW), "content-type": "application/json"}
+
+    assert SmsSinchEvent(SECRET).validate_authentication_header(headers, body)
+    verify_webhook(_auth(), api_request(body, headers, content_type="application/json"), NOW)

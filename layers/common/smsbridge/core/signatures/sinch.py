@@ -62,7 +62,8 @@ def _utf8_body(request: WebhookRequest) -> bytes:
     """The body as the SDK signs it: read in the Content-Type's charset (UTF-8 by default), written in UTF-8;
     a body that cannot be read so is refused, as the SDK raises on it."""
     match = _CHARSET.search(request.header("content-type") or "")
-    charset = match.group(1).strip("'\"") if match else "utf-8"
+    # A quoted name (`charset="iso-8859-1"`) needs no unquoting: the codec lookup ignores the quotes.
+    charset = match.group(1) if match else "utf-8"
     try:
         return request.body.decode(charset).encode("utf-8")
     except (LookupError, UnicodeDecodeError):

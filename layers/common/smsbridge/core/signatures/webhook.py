@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
@@ -121,7 +121,8 @@ def _query_spellings(query: Sequence[tuple[str, str]]) -> list[str]:
     if not query:
         return [""]
     pairs = list(query)
-    return _unique([urlencode(pairs, quote_via=quote, safe="~"), urlencode(pairs, quote_via=quote_plus)])
+    # `%20` for a space (quote keeps only letters, digits and `_.-~`), then `+` (urlencode's own quote_plus).
+    return _unique([urlencode(pairs, quote_via=quote), urlencode(pairs)])
 
 
 def _unique(values: Iterable[str]) -> list[str]:
