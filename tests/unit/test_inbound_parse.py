@@ -13,6 +13,7 @@ from smsbridge.core.inbound_parse import (
     InboundSms,
     PayloadError,
     delivery_receipt_of,
+    fields_of,
     map_status_word,
     parse_delivery_receipt,
     parse_inbound_sms,
@@ -200,3 +201,69 @@ def test_given_a_status_word_when_mapped_then_an_exact_then_a_case_insensitive_m
     status = StatusSpec(map={"DELIVRD": "delivered", "UNDELIV": "failed", "undeliv": "sent"})
 
     assert map_status_word(status, word) == mapped
+
+
+# ---------------------------------------------------------------- absent fields, default keys, nested receipts
+
+def test_given_an_inbound_sms_without_to_text_or_id_when_parsed_then_they_are_empty_not_made_up():
+    spec = inbound(fields={"from": "msisdn", "to": "to", "text": "text", "id": "id"})
+
+    sms = parse_inbound_sms(spec, b"msisdn=%2B33612345678", [])
+
+    assert (sms.recipient, sms.text, sms.provider_message_id) == (None, "", None)
+
+
+def test_given_a_mapping_without_a_sender_key_when_a_webhook_has_none_then_the_default_key_is_named():
+    with pytest.raises(PayloadError) as refused:
+        parse_inbound_sms(inbound(fields={"text": "text"}), b"text=hi", [])
+    assert str(refused.value) == "the sender ('from') is missing"
+
+
+@pytest.mark.parametrize(("fields", "reason"), [({"status": "s"}, "the message id ('id') is missing"),
+                                                ({"message_id": "m"}, "the status ('status') is missing")])
+def test_given_a_status_mapping_without_a_key_when_a_receipt_lacks_it_then_the_default_key_is_named(fields, reason):
+    with pytest.raises(PayloadError) as refused:
+        delivery_receipt_of(StatusSpec(fields=fields), "form", {"s": "DELIVRD", "m": "M1"})
+    assert str(refused.value) == reason
+
+
+def test_given_a_receipt_without_a_status_field_at_all_when_read_then_it_is_refused_naming_the_key():
+    with pytest.raises(PayloadError) as refused:
+        delivery_receipt_of(StatusSpec(fields={"message_id": "id", "status": "st"}), "form", {"id": "M1"})
+    assert str(refused.value) == "the status ('st') is missing"
+
+
+def test_given_a_json_receipt_with_nested_fields_and_no_error_when_parsed_then_the_paths_are_followed():
+    status = StatusSpec(format="json", fields={"message_id": "data.id", "status": "data.state", "error": "data.err"})
+    body = json.dumps({"data": {"id": "M1", "state": "DELIVRD"}}).encode()
+
+    assert parse_delivery_receipt(status, "form", body, []) == DeliveryReceipt(
+        provider_message_id="M1", status_word="DELIVRD", error=None, reported_at=None)
+
+
+def test_given_a_receipt_whose_time_is_not_a_time_when_parsed_then_the_field_is_named():
+    status = StatusSpec(fields={"message_id": "id", "status": "s", "timestamp": "t"})
+
+    with pytest.raises(PayloadError) as refused:
+        parse_delivery_receipt(status, "form", b"id=M1&s=ok&t=soon", [])
+    assert str(refused.value) == "field 'timestamp' is not a time"
+
+
+def test_given_a_long_value_under_a_long_key_when_refused_then_the_key_is_quoted_cut_to_64_characters():
+    key = "k" * 70
+    with pytest.raises(PayloadError) as refused:
+        read_fields("query", {"from": key}, b"", [(key, "x" * 65)])
+    assert str(refused.value) == f"field 'from' ({'k' * 64!r}) is longer than 64 characters"
+
+
+def test_given_a_form_mapping_and_a_document_that_is_no_mapping_when_read_then_the_fields_are_absent():
+    assert fields_of("form", {"from": "from"}, ["from"]) == {"from": None}
+
+
+def test_given_a_document_that_cannot_be_written_as_json_when_read_then_it_is_refused_saying_so():
+    looped: list = []
+    looped.append(looped)
+
+    with pytest.raises(PayloadError) as refused:
+        fields_of("json", {"text": "@"}, looped)
+    assert str(refused.value) == "a field holds a value that cannot be read as text"

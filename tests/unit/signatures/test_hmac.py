@@ -67,7 +67,7 @@ def test_given_a_timestamp_header_is_configured_when_it_is_missing_then_it_is_40
     with pytest.raises(SignatureRefused) as refused:
         verify_webhook(_hmac_auth(timestamp_header="X-Timestamp"),
                        api_request(body, {"X-Signature": hmac_signature("s3cret", body)}), NOW)
-    assert refused.value.status == 401
+    assert (refused.value.status, refused.value.reason) == (401, "the X-Timestamp header is missing")
 
 
 
@@ -112,7 +112,9 @@ def test_given_a_base64_signature_without_padding_or_url_safe_when_verified_then
 
 
 @pytest.mark.parametrize("signature", ["7/zfauXrL6LSdBbV8YTfnCWafHg=", "7/zfauXrL6LSdBbV8YTfnCWafH", "not base64!",
-                                       "7_zfauXrL6LSdBbV8YTfnCWafHg"])
+                                       "7_zfauXrL6LSdBbV8YTfnCWafHg",
+                                       # RFC 2202's right digest with a stray character: not base64, not accepted
+                                       "7/zfauXrL6LSdBbV8YTfnCWa!fHk=", "7/zfauXrL6LSdBbV8YTfn CWafHk="])
 def test_given_a_wrong_or_unreadable_base64_signature_when_verified_then_it_is_403(signature):
     with pytest.raises(SignatureRefused) as refused:
         verify_webhook(HmacInboundAuth(type="hmac", secret=RFC_KEY, algorithm="sha1", encoding="base64"),

@@ -14,7 +14,7 @@ from messagebird.request_validator import RequestValidator
 from smsbridge.core.signatures import SignatureRefused, verify_webhook
 from smsbridge.models.provider import MessageBirdInboundAuth
 
-from .support import api_request, url_of, wall_clock
+from .support import NOW, api_request, url_of, wall_clock
 
 SIGNING_KEY = "PlLrKaqvZNRR5zAjm42ZT6q1SQxgbbGd"
 QUERY = [("id", "e8077d803532c0b5937c639b60216938"), ("originator", "33612345678"), ("recipient", "33757000000"),
@@ -121,3 +121,77 @@ def test_given_no_signature_header_when_verified_then_it_is_401():
     with pytest.raises(SignatureRefused) as refused:
         verify_webhook(_auth(), api_request(BODY), wall_clock())
     assert refused.value.status == 401
+
+
+# ---------------------------------------------------------------- what each refusal says, and the edges of nbf/exp
+
+def _refusal(token: str | None, body: bytes = BODY, now=None, **request) -> tuple[int, str]:
+    now = now or wall_clock()
+    with pytest.raises(SignatureRefused) as refused:
+        verify_webhook(_auth(), api_request(body, _header(token) if token else {}, **request), now)
+    return refused.value.status, refused.value.reason
+
+
+def test_given_tokens_wrong_in_each_way_when_verified_then_the_answer_says_which():
+    now = wall_clock()
+
+    assert _refusal(None) == (401, "the MessageBird-Signature-JWT header is missing")
+    assert _refusal(_jwt(url_of(), BODY, now, key="another-signing-key-0123456789ab")) == (
+        403, "the MessageBird-Signature-JWT does not verify with the configured secret")
+    assert _refusal(_jwt("https://evil.example/inbound/p", BODY, now)) == (
+        403, "the MessageBird-Signature-JWT's url_hash does not match the URL called")
+    assert _refusal(_jwt(url_of(), b"", now)) == (
+        403, "the MessageBird-Signature-JWT's payload_hash and the body disagree")
+    assert _refusal(_jwt(url_of(), BODY, now), b"", method="GET") == (
+        403, "the MessageBird-Signature-JWT's payload_hash and the body disagree")
+    assert _refusal(_jwt(url_of(), BODY, now), BODY + b"&x=1") == (
+        403, "the body does not match the MessageBird-Signature-JWT's payload_hash")
+    nbf_not_a_time = jwt.encode({**jwt.decode(_jwt(url_of(), BODY, now), options={"verify_signature": False}),
+                                 "nbf": "soon"}, SIGNING_KEY, algorithm="HS256")
+    assert _refusal(nbf_not_a_time) == (
+        403, "the MessageBird-Signature-JWT's nbf is not a time")
+    assert _refusal(_jwt(url_of(), BODY, now, exp="later")) == (
+        403, "the MessageBird-Signature-JWT's exp is not a time")
+    assert _refusal(_jwt(url_of(), BODY, now - timedelta(seconds=120))) == (
+        403, "the MessageBird-Signature-JWT is not valid now (nbf/exp): replay refused")
+
+
+def test_given_a_token_that_names_an_audience_then_the_sdk_and_the_bridge_both_refuse():
+    now = wall_clock()
+    token = _jwt(url_of(), BODY, now, aud="someone")
+
+    with pytest.raises(SdkRefused):
+        RequestValidator(SIGNING_KEY).validate_signature(token, url_of(), BODY)
+    assert _refusal(token, now=now) == (403, "the MessageBird-Signature-JWT does not verify with the configured secret")
+
+
+@pytest.mark.parametrize(("moment", "accepted"), [("nbf", True), ("exp", True), ("before nbf", False),
+                                                  ("after exp", False)])
+def test_given_a_token_used_at_the_one_second_leeway_of_nbf_or_exp_then_only_beyond_it_is_refused(moment, accepted):
+    # The SDK gives PyJWT `leeway=1`: a token is taken from nbf - 1 s to exp + 1 s.
+    now = NOW
+    token = _jwt(url_of(), BODY, NOW, lifetime_s=60)
+    at = {"nbf": now - timedelta(seconds=1), "exp": now + timedelta(seconds=61),
+          "before nbf": now - timedelta(seconds=1, microseconds=1),
+          "after exp": now + timedelta(seconds=61, microseconds=1)}[moment]
+    if accepted:
+        assert verify_webhook(_auth(), api_request(BODY, _header(token)), at) == NOW
+        return
+    assert _refusal(token, now=at) == (403, "the MessageBird-Signature-JWT is not valid now (nbf/exp): replay refused")
+
+
+def test_given_a_token_not_before_a_time_past_the_wall_clock_when_checked_at_its_own_now_then_it_passes():
+    # Times are checked against the `now` given, never against the clock PyJWT would read.
+    later = wall_clock() + timedelta(days=1)
+    token = _jwt(url_of(), BODY, later - timedelta(seconds=2))
+
+    assert verify_webhook(_auth(), api_request(BODY, _header(token)), later) == later - timedelta(seconds=2)
+
+
+def test_given_a_public_url_when_a_token_signed_for_it_arrives_through_a_proxy_then_it_passes():
+    now = wall_clock()
+    public = "https://sms.example.com/hooks"
+    token = _jwt(public + "/inbound/p", BODY, now)
+
+    RequestValidator(SIGNING_KEY).validate_signature(token, public + "/inbound/p", BODY)
+    verify_webhook(_auth(), api_request(BODY, {**_header(token), "Host": "internal.local"}), now, public_url=public)

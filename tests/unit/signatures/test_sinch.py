@@ -94,3 +94,73 @@ def test_given_a_missing_signature_header_when_verified_then_it_is_401(missing):
     with pytest.raises(SignatureRefused) as refused:
         verify_webhook(_auth(), api_request(BODY, headers, content_type=JSON), NOW)
     assert refused.value.status == 401
+
+
+def test_given_no_algorithm_header_when_a_callback_the_sdk_accepts_is_verified_then_it_passes():
+    headers = _sdk_headers(BODY, NOW)
+    del headers["x-sinch-webhook-signature-algorithm"]
+
+    assert SmsSinchEvent(SECRET).validate_authentication_header(headers, BODY)
+    verify_webhook(_auth(), api_request(BODY, headers, content_type=JSON), NOW)
+
+
+def test_given_a_quoted_charset_when_verified_then_the_body_is_read_in_it_as_the_sdk_does():
+    body = json.dumps({"body": "Arrêt"}, ensure_ascii=False).encode("latin-1")
+    headers = _sdk_headers(body.decode("latin-1").encode("utf-8"), NOW)
+    headers["content-type"] = 'application/json; charset="iso-8859-1"'
+
+    assert SmsSinchEvent(SECRET).validate_authentication_header(headers, body)
+    verify_webhook(_auth(), api_request(body, headers, content_type=headers["content-type"]), NOW)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "application/json; charset=no-such-charset"])
+def test_given_a_body_not_readable_in_its_declared_charset_when_verified_then_it_is_403_as_the_sdk_raises(
+        content_type):
+    body = b'{"body": "Arr\xeat"}'  # Latin-1 bytes, not UTF-8
+    headers = {**_sdk_headers(b'{"body": "Arr"}', NOW), "content-type": content_type}
+
+    with pytest.raises((UnicodeDecodeError, LookupError)):
+        SmsSinchEvent(SECRET).validate_authentication_header(headers, body)
+    with pytest.raises(SignatureRefused) as refused:
+        verify_webhook(_auth(), api_request(body, headers, content_type=content_type), NOW)
+    assert (refused.value.status, refused.value.reason) == (403, "the body cannot be read in its declared charset")
+
+
+# The reason is what Sinch is answered with and what the operator reads in the log.
+@pytest.mark.parametrize(("change", "status", "reason"), [
+    ("no nonce", 401, "the X-Sinch-Webhook-Signature, -Nonce or -Timestamp header is missing"),
+    ("algorithm", 403, "the X-Sinch-Webhook-Signature-Algorithm is not HmacSHA256"),
+    ("byte", 403, "the X-Sinch-Webhook-Signature does not match"),
+    ("timestamp", 403, "the X-Sinch-Webhook-Signature-Timestamp header is not a time"),
+])
+def test_given_a_missing_wrong_or_unreadable_header_when_verified_then_the_answer_says_which(change, status, reason):
+    body, headers = BODY, _sdk_headers(BODY, NOW)
+    if change == "no nonce":
+        del headers["x-sinch-webhook-signature-nonce"]
+    elif change == "algorithm":
+        headers["x-sinch-webhook-signature-algorithm"] = " HmacSHA512 "
+    elif change == "byte":
+        body = BODY.replace(b"STOP", b"STOQ")
+    else:  # signed with the SDK's own functions over a timestamp that is no time
+        headers["x-sinch-webhook-signature-timestamp"] = "soon"
+        headers["x-sinch-webhook-signature"] = calculate_sinch_event_signature(
+            compute_signed_data(BODY.decode(), NONCE, "soon"), SECRET)
+        assert SmsSinchEvent(SECRET).validate_authentication_header(headers, body)
+
+    with pytest.raises(SignatureRefused) as refused:
+        verify_webhook(_auth(), api_request(body, headers, content_type=JSON), NOW)
+    assert (refused.value.status, refused.value.reason) == (status, reason)
+
+
+def test_given_the_algorithm_header_in_another_case_when_verified_then_it_passes():
+    headers = {**_sdk_headers(BODY, NOW), "x-sinch-webhook-signature-algorithm": " hmacsha256 "}
+    verify_webhook(_auth(), api_request(BODY, headers, content_type=JSON), NOW)
+
+
+def test_given_a_content_type_without_a_charset_when_a_callback_the_sdk_accepts_is_verified_then_it_is_read_as_utf8():
+    body = json.dumps({"body": "Arrêt"}, ensure_ascii=False).encode("utf-8")
+    headers = {**_sdk_headers(body, NOW), "content-type": "application/json"}
+
+    assert SmsSinchEvent(SECRET).validate_authentication_header(headers, body)
+    verify_webhook(_auth(), api_request(body, headers, content_type="application/json"), NOW)

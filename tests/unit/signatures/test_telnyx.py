@@ -98,3 +98,41 @@ def test_given_a_public_key_that_is_not_an_ed25519_key_when_saved_then_it_is_ref
     with pytest.raises(ValidationError) as error:
         TelnyxInboundAuth(type="telnyx", public_key=key)
     assert "public_key" in str(error.value)
+
+
+# The reason is what Telnyx is answered with and what the operator reads in the log.
+@pytest.mark.parametrize(("change", "status", "reason"), [
+    ("no timestamp", 401, "the telnyx-signature-ed25519 or telnyx-timestamp header is missing"),
+    ("stray character", 403, "the telnyx-signature-ed25519 header is not base64"),
+    ("body", 403, "the telnyx-signature-ed25519 does not match"),
+])
+def test_given_a_missing_unreadable_or_wrong_signature_when_verified_then_the_answer_says_which(change, status,
+                                                                                                 reason):
+    now = wall_clock()
+    body, headers = BODY, _signed_headers(BODY, now)
+    if change == "no timestamp":
+        del headers["telnyx-timestamp"]
+    elif change == "stray character":
+        # The right signature with a character base64 does not have: read strictly, refused.
+        headers["telnyx-signature-ed25519"] = headers["telnyx-signature-ed25519"][:10] + "!" + \
+            headers["telnyx-signature-ed25519"][10:]
+    else:
+        body = BODY.replace(b"STOP", b"STOQ")
+
+    with pytest.raises(SignatureRefused) as refused:
+        verify_webhook(_auth(), api_request(body, headers, content_type=JSON), now)
+    assert (refused.value.status, refused.value.reason) == (status, reason)
+
+
+@pytest.mark.parametrize(("stamp", "reason"), [
+    ("2026-11-21T12:00:00Z", "the telnyx-timestamp header is not a unix time"),
+    ("9" * 20, "the telnyx-timestamp header is not a time"),
+])
+def test_given_a_signed_timestamp_that_is_no_unix_time_when_verified_then_it_is_403_saying_so(stamp, reason):
+    # Signed with the account's key over `stamp|body`: the signature holds, the time does not.
+    signature = SIGNING_KEY.sign(stamp.encode() + b"|" + BODY).signature
+    headers = {"telnyx-signature-ed25519": base64.b64encode(signature).decode(), "telnyx-timestamp": stamp}
+
+    with pytest.raises(SignatureRefused) as refused:
+        verify_webhook(_auth(), api_request(BODY, headers, content_type=JSON), wall_clock())
+    assert (refused.value.status, refused.value.reason) == (403, reason)

@@ -168,3 +168,24 @@ def test_given_no_auth_token_configured_when_a_signed_webhook_arrives_then_it_is
     with pytest.raises(SignatureRefused) as refused:
         verify_webhook(TwilioInboundAuth(type="twilio"), api_request(b"From=x", {"X-Twilio-Signature": "c2ln"}), NOW)
     assert (refused.value.status, refused.value.reason) == (403, "no Twilio auth token is configured for this provider")
+
+
+def test_given_twilios_json_example_without_a_content_type_when_verified_then_only_the_url_is_signed_as_the_sdk_does():
+    # The SDK decides by bodySHA256 in the URL, not by the Content-Type: the body is never read as a form.
+    signed = _json_webhook(JSON_BODY)
+    request = WebhookRequest(method="POST", path="/myapp", body=JSON_BODY, query=signed.query,
+                             headers={k: v for k, v in signed.headers.items() if k != "content-type"})
+
+    assert RequestValidator("12345").validate(f"https://example.com/myapp?bodySHA256={JSON_BODY_SHA256}",
+                                              JSON_BODY.decode(), request.header("x-twilio-signature"))
+    verify_webhook(TwilioInboundAuth(type="twilio", secret="12345"), request, NOW)
+
+
+@pytest.mark.parametrize(("headers", "status", "reason"), [
+    ({}, 401, "the X-Twilio-Signature header is missing"),
+    ({"X-Twilio-Signature": "0/KCTR6DLpKmkAf8muzZqo1nDgQ="}, 403, "the X-Twilio-Signature does not match"),
+])
+def test_given_a_missing_or_wrong_twilio_signature_when_verified_then_the_answer_says_which(headers, status, reason):
+    with pytest.raises(SignatureRefused) as refused:
+        verify_webhook(TwilioInboundAuth(type="twilio", secret="12345"), api_request(b"From=x", headers), NOW)
+    assert (refused.value.status, refused.value.reason) == (status, reason)

@@ -11,12 +11,13 @@ import jwt
 import nexmo
 import pytest
 from vonage_http_client.auth import Auth
+from vonage_jwt.errors import VonageVerifyJwtError
 from vonage_jwt.verify_jwt import verify_signature
 
 from smsbridge.core.signatures import SignatureRefused, verify_webhook
 from smsbridge.models.provider import VonageInboundAuth
 
-from .support import JSON, NOW, api_request
+from .support import JSON, NOW, api_request, wall_clock
 
 SECRET = "signature-secret-0123456789abcdef"
 INBOUND = {"msisdn": "33612345678", "to": "33757000000", "messageId": "0A0000000123ABCD1", "text": "STOP & go=now",
@@ -115,7 +116,7 @@ def test_given_a_sig_without_timestamp_when_verified_then_it_is_refused():
 
 def _vonage_jwt(body: bytes, iat, secret: str = SECRET, **claims) -> str:
     """A JWT with the claims Vonage documents for signed webhooks (HS256 with the signature secret)."""
-    return jwt.encode({"iat": int(iat.timestamp()), "jti": "c7d1f6a3-0000-4000-8000-000000000001", "iss": "Vonage",
+    return jwt.encode({"iat": iat if isinstance(iat, str) else int(iat.timestamp()), "jti": "c7d1f6a3-0000-4000-8000-000000000001", "iss": "Vonage",
                        "payload_hash": hashlib.sha256(body).hexdigest(), "api_key": "abcd1234",
                        "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab", **claims}, secret, algorithm="HS256")
 
@@ -164,3 +165,69 @@ def test_given_an_expired_jwt_when_verified_then_it_is_refused_as_pyjwt_would():
     with pytest.raises(SignatureRefused) as refused:
         verify_webhook(_auth(), api_request(BODY, {"Authorization": f"Bearer {token}"}, content_type=JSON), NOW)
     assert "expired" in refused.value.reason
+
+
+# ---------------------------------------------------------------- what each refusal says, and the edges of the window
+
+def test_given_a_json_webhook_with_a_boolean_and_a_null_when_signed_over_their_json_spelling_then_it_passes():
+    # Vonage signs the values as the JSON wrote them (`true`, `null`), which the SDK signs as text.
+    signed = _sdk_signed("sha256", {**_stamped(), "flash": "true", "udh": "null"})
+    body = {**signed, "flash": True, "udh": None}
+
+    verify_webhook(_auth("sha256"), api_request(json.dumps(body).encode(), content_type=JSON), NOW)
+
+
+@pytest.mark.parametrize(("params", "status", "reason"), [
+    (INBOUND, 401, "no Vonage signature: neither a `sig` parameter nor a Bearer JWT"),
+    ({**INBOUND, "sig": "0" * 32}, 403, "the signed webhook has no `timestamp` parameter"),
+    (_sdk_signed("md5hash", {**INBOUND, "timestamp": "soon"}), 403, "the `timestamp` parameter is not a time"),
+    ({**_stamped(), "sig": "0" * 32}, 403, "the Vonage `sig` does not match (signature method md5hash)"),
+])
+def test_given_a_missing_wrong_or_unreadable_sig_when_verified_then_the_answer_says_which(params, status, reason):
+    with pytest.raises(SignatureRefused) as refused:
+        verify_webhook(_auth(), api_request(urlencode(params).encode()), NOW)
+    assert (refused.value.status, refused.value.reason) == (status, reason)
+
+
+def _jwt_refusal(token: str, body: bytes = BODY, now=NOW) -> tuple[int, str]:
+    with pytest.raises(SignatureRefused) as refused:
+        verify_webhook(_auth(), api_request(body, {"Authorization": f"Bearer {token}"}, content_type=JSON), now)
+    return refused.value.status, refused.value.reason
+
+
+def test_given_jwts_that_are_wrong_in_each_way_when_verified_then_the_answer_says_which():
+    not_verified = (403, "the Vonage JWT does not verify with the configured secret")
+    without_iat = jwt.encode({"payload_hash": hashlib.sha256(BODY).hexdigest()}, SECRET, algorithm="HS256")
+    without_hash = jwt.encode({"iat": int(NOW.timestamp())}, SECRET, algorithm="HS256")
+
+    assert _jwt_refusal(_vonage_jwt(BODY, NOW, secret="not-the-signature-secret-at-all!")) == not_verified
+    assert _jwt_refusal(without_iat) == not_verified
+    assert _jwt_refusal(without_hash) == (403, "the Vonage JWT has no payload_hash for a request with a body")
+    assert _jwt_refusal(_vonage_jwt(BODY, NOW), BODY + b" ") == (
+        403, "the body does not match the Vonage JWT's payload_hash")
+    assert _jwt_refusal(_vonage_jwt(BODY, "soon")) == (403, "the Vonage JWT's iat is not a time")
+    assert _jwt_refusal(_vonage_jwt(BODY, NOW, exp="soon")) == (403, "the Vonage JWT's exp is not a time")
+    assert _jwt_refusal(_vonage_jwt(BODY, NOW - timedelta(seconds=60), exp=int(NOW.timestamp()) - 2)) == (
+        403, "the Vonage JWT has expired: replay refused")
+
+
+def test_given_a_jwt_that_names_an_audience_when_checked_then_the_sdk_and_the_bridge_both_refuse():
+    token = _vonage_jwt(BODY, NOW, aud="someone-else")
+
+    with pytest.raises(VonageVerifyJwtError):
+        verify_signature(token, SECRET)
+    assert _jwt_refusal(token) == (403, "the Vonage JWT does not verify with the configured secret")
+
+
+def test_given_a_jwt_whose_exp_passed_within_the_one_second_leeway_when_verified_then_it_passes():
+    token = _vonage_jwt(BODY, NOW - timedelta(seconds=60), exp=int(NOW.timestamp()) - 1)
+    verify_webhook(_auth(), api_request(BODY, {"Authorization": f"Bearer {token}"}, content_type=JSON), NOW)
+
+
+def test_given_a_jwt_issued_after_the_wall_clock_when_checked_at_its_own_now_then_it_passes():
+    # The times are checked against the `now` given, never against the clock PyJWT would read.
+    later = wall_clock() + timedelta(days=1)
+    token = _vonage_jwt(BODY, later - timedelta(seconds=5))
+
+    assert verify_webhook(_auth(), api_request(BODY, {"Authorization": f"Bearer {token}"}, content_type=JSON),
+                          later) == later - timedelta(seconds=5)

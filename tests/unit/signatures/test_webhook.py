@@ -2,6 +2,7 @@
 seconds, milliseconds or ISO-8601, the replay window, and the webhook's headers, form and JSON as read."""
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -40,7 +41,7 @@ def test_given_plain_http_on_port_80_when_the_url_is_rebuilt_then_it_is_tried_wi
                                           "http://sms.example.com:80/inbound/twilio"]
 
 
-@pytest.mark.parametrize("proto", ["HTTPS, http", None, ""])
+@pytest.mark.parametrize("proto", ["HTTPS, http", None, "", " ", ", http"])
 def test_given_a_list_or_no_forwarded_proto_when_the_url_is_rebuilt_then_the_first_or_https_is_used(proto):
     headers = {"host": "sms.example.com"} | ({"x-forwarded-proto": proto} if proto is not None else {})
 
@@ -87,6 +88,33 @@ def test_given_a_public_url_naming_the_whole_path_when_rebuilt_then_the_path_is_
                                                                     "https://pub.example/base"]
 
 
+def test_given_no_host_header_and_no_public_url_when_the_url_is_rebuilt_then_there_is_nothing_to_match():
+    assert called_urls(_request({"x-forwarded-proto": "https", "x-forwarded-port": "443"}), None) == []
+
+
+def test_given_a_host_that_names_its_non_default_port_when_the_url_is_rebuilt_then_the_port_is_not_added_again():
+    for headers in ({"host": "sms.example.com:8443", "x-forwarded-port": "8443"}, {"host": "sms.example.com:8443"}):
+        assert called_urls(_request(headers), None) == ["https://sms.example.com:8443/inbound/twilio"]
+
+
+def test_given_an_ipv6_host_on_the_default_port_when_the_url_is_rebuilt_then_only_the_port_is_taken_off():
+    request = _request({"host": "[2001:db8::1]:443", "x-forwarded-proto": "https"})
+
+    assert called_urls(request, None) == ["https://[2001:db8::1]:443/inbound/twilio",
+                                          "https://[2001:db8::1]/inbound/twilio"]
+
+
+def test_given_a_query_value_with_a_slash_when_the_url_is_rebuilt_then_both_spellings_encode_it():
+    request = _request({"host": "sms.example.com"}, query=[("next", "/a b")])
+
+    assert called_urls(request, None)[:2] == ["https://sms.example.com/inbound/twilio?next=%2Fa%20b",
+                                              "https://sms.example.com/inbound/twilio?next=%2Fa+b"]
+
+
+def test_given_a_public_url_whose_path_ends_in_a_capital_x_when_rebuilt_then_only_the_slash_is_taken_off():
+    assert called_urls(_request(), "https://pub.example/API-X/")[0] == "https://pub.example/API-X/inbound/twilio"
+
+
 # ---------------------------------------------------------------- timestamps
 
 @pytest.mark.parametrize("value", [
@@ -97,6 +125,20 @@ def test_given_a_time_in_seconds_milliseconds_or_iso_8601_when_read_then_it_is_t
     moment = parse_timestamp(value)
 
     assert moment == NOW and moment.tzinfo is not None and moment.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("value", ["2026-11-21T12:00:00Z", "2026-11-21T21:00:00+09:00", "2026-11-21T12:00:00"])
+def test_given_a_machine_in_another_time_zone_when_an_iso_time_is_read_then_it_is_still_utc(value, monkeypatch):
+    # A time without an offset is UTC whatever the machine's zone (Lambda runs in UTC; a laptop may not).
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        moment = parse_timestamp(value)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+    assert moment == NOW and moment.tzinfo is UTC
 
 
 def test_given_milliseconds_with_a_remainder_when_read_then_the_milliseconds_are_kept():
@@ -170,6 +212,11 @@ def test_given_an_authorization_header_when_read_then_only_a_bearer_token_is_giv
     headers = {"authorization": authorization} if authorization is not None else {}
 
     assert bearer_token(_request(headers)) == token
+
+
+def test_given_a_refusal_when_it_is_shown_as_an_exception_then_it_reads_as_its_reason():
+    assert str(SignatureRefused(403, "the X-Signature signature does not match")) == \
+        "the X-Signature signature does not match"
 
 
 def test_given_an_auth_that_is_no_inbound_scheme_when_verified_then_it_is_403():

@@ -33,7 +33,7 @@ class PlivoInboundAuth(InboundAuthModel):
 
 def plivo_signature(auth_token: str, method: str, url: str, nonce: str, params: dict[str, Any] | None = None) -> str:
     """The V3 signature of a callback to `url` (query included) with the POST `params` (a value may be a
-    list when a name repeats, or an object in a JSON body)."""
+    list when a name repeats, or an object in a JSON body); a GET's covers the URL alone."""
     if method.upper() == "GET":
         base = _url_with_sorted_query(url, no_post_params=True)
     else:
@@ -41,10 +41,6 @@ def plivo_signature(auth_token: str, method: str, url: str, nonce: str, params: 
         base = _url_with_sorted_query(url, no_post_params=not params) + _sorted_params(params)
     digest = hmac.new(auth_token.encode("utf-8"), f"{base}.{nonce}".encode("utf-8"), hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")
-
-
-def _text(value: Any) -> str:
-    return str(value) if isinstance(value, (int, float, bool)) else value
 
 
 def _url_with_sorted_query(url: str, *, no_post_params: bool) -> str:
@@ -69,11 +65,12 @@ def _sorted_params(params: dict[str, Any]) -> str:
     for key in sorted(params):
         value = params[key]
         if isinstance(value, list):
-            out.append("".join(f"{key}{item}" for item in sorted(_text(v) for v in value)))
+            # Sorted as text (the SDK's string_format): a list mixing null, objects and text sorts too.
+            out.append("".join(f"{key}{item}" for item in sorted(str(v) for v in value)))
         elif isinstance(value, dict):
             out.append(f"{key}{_sorted_params(value)}")
         else:
-            out.append(f"{key}{_text(value)}")
+            out.append(f"{key}{value}")
     return "".join(out)
 
 
@@ -102,7 +99,7 @@ def verify_plivo(auth: PlivoInboundAuth, request: WebhookRequest, now: datetime,
         raise SignatureRefused(403, "no Plivo auth token is configured for this provider")
     # After a token rotation Plivo sends one signature per valid token, comma-separated.
     candidates = [part.strip() for part in given.split(",") if part.strip()]
-    params = callback_params(request) if request.method.upper() != "GET" else None
+    params = callback_params(request)  # a GET's signature covers its URL only: plivo_signature leaves these out
     expected = {plivo_signature(secret, request.method, url, nonce, params) for url in called_urls(request, public_url)}
     if not any(same(candidate, signature) for candidate in candidates for signature in expected):
         raise SignatureRefused(403, "the X-Plivo-Signature-V3 does not match")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
@@ -97,6 +97,8 @@ def called_urls(request: WebhookRequest, public_url: str | None) -> list[str]:
         return _unique(urlunsplit((base.scheme, base.netloc, p, q, "")) for p in paths for q in queries)
     scheme = (request.header("x-forwarded-proto") or "https").split(",")[0].strip().lower() or "https"
     host = (request.header("host") or "").strip()
+    if not host:
+        return []  # nothing to rebuild the URL from: only a configured public_url can match
     port = (request.header("x-forwarded-port") or "").strip()
     hosts = [host]
     default_port = {"https": "443", "http": "80"}.get(scheme)
@@ -119,7 +121,8 @@ def _query_spellings(query: Sequence[tuple[str, str]]) -> list[str]:
     if not query:
         return [""]
     pairs = list(query)
-    return _unique([urlencode(pairs, quote_via=quote, safe="~"), urlencode(pairs, quote_via=quote_plus)])
+    # `%20` for a space (quote keeps only letters, digits and `_.-~`), then `+` (urlencode's own quote_plus).
+    return _unique([urlencode(pairs, quote_via=quote), urlencode(pairs)])
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -132,7 +135,7 @@ def parse_timestamp(value: str) -> datetime:
     try:
         number = float(text)
     except ValueError:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)  # Python 3.11+ reads a trailing "Z" as UTC
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     if number != number or abs(number) > 1e14:  # NaN, or beyond any plausible millisecond clock
         raise ValueError("timestamp out of range")
@@ -166,8 +169,8 @@ def canonical_base64(value: str) -> str:
     """Base64 re-encoded, so that a missing padding or URL-safe alphabet compares equal."""
     try:
         padded = value + "=" * (-len(value) % 4)
-        return base64.b64encode(base64.b64decode(padded, altchars=b"-_" if "-" in value or "_" in value else None,
-                                                 validate=True)).decode("ascii")
+        # `-_` are read as `+/`, which stay valid too: either alphabet decodes, any other character is refused.
+        return base64.b64encode(base64.b64decode(padded, altchars=b"-_", validate=True)).decode("ascii")
     except (binascii.Error, ValueError):
         return value
 
@@ -181,13 +184,14 @@ def bearer_token(request: WebhookRequest) -> str | None:
 def jwt_claims(token: str, key: str, algorithms: list[str], *, required: list[str], what: str,
                issuer: str | None = None) -> dict[str, Any]:
     """The claims of a JWT signed with `key`, or a 403 naming `what`. Its times are the caller's to check
-    against `now` (PyJWT would read the clock)."""
+    against `now` (PyJWT would read the clock). A token naming an audience is refused, as the SDKs' own
+    `jwt.decode` calls refuse it (no audience is expected)."""
     import jwt  # deferred: PyJWT costs about 0.1 s of cold start, and only the JWT schemes need it
 
     try:
         return jwt.decode(token, key, algorithms=algorithms, issuer=issuer,
                           options={"require": required, "verify_exp": False, "verify_nbf": False,
-                                   "verify_iat": False, "verify_aud": False})
+                                   "verify_iat": False})
     except jwt.InvalidTokenError:
         raise SignatureRefused(403, f"{what} does not verify with the configured secret") from None
 
