@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, unquote, unquote_plus, urlsplit, urlunsplit
 
 import phonenumbers
 
@@ -460,10 +460,11 @@ class _Drafting:
         return key, self.leaf(key, value, f"request.body.{key}", None)
 
     def path_segment(self, segment: str) -> str:
-        if _phone_digits(unquote_plus(segment), strict=True):
+        # A path's '+' is a plus sign (`+` reads as a space only in a query or a form body).
+        if _phone_digits(unquote(segment), strict=True):
             self.recipient_found = True
             self.notes.append(f"request.url: the number {segment} in the path replaced by the recipient")
-            return "{{to}}" if unquote_plus(segment).startswith("+") else "{{to_digits}}"
+            return "{{to}}" if unquote(segment).startswith("+") else "{{to_digits}}"
         return segment
 
     # ---- recipient, text, sender
