@@ -147,3 +147,120 @@ def test_given_credential_keys_that_clash_or_cannot_name_a_secret_when_drafted_t
     ]
     assert draft.notes[2] == ("request.body.api.key: credential kept in secrets.api_key (Secrets Manager), "
                               "{{secrets.api_key}} in its place")
+
+
+def test_given_sinchs_documented_sample_when_drafted_then_the_whole_draft_and_its_placeholders_left_to_fill() -> None:
+    draft = provider_draft(_sample("Sinch"))
+
+    assert draft.config == {
+        "id": "sinch",
+        "name": "Imported from curl (us.sms.api.sinch.com)",
+        "request": {
+            "url": "https://us.sms.api.sinch.com/xms/v1/{YOUR_service_plan_id}/batches",
+            "method": "POST",
+            "content_type": "json",
+            "body": {"from": "{{sender}}", "to": ["{{to}}"], "body": "{{text}}"},
+        },
+        "auth": {"type": "api_key", "header": "Authorization", "prefix": "Bearer ", "token": "{YOUR_API_Token}"},
+    }
+    assert draft.secret_paths == ["auth.token"]
+    assert draft.notes == [
+        "Authorization: Bearer taken as an API key sent as 'Authorization: Bearer <token>' (auth.type api_key)",
+        "request.body.from: the sample value '+19876543210' replaced by {{sender}}",
+        "request.body.to: the sample value '+12345678900' replaced by {{to}}",
+        "request.body.body: the sample value 'Hi there! How are you?' replaced by {{text}}",
+        "request.url: documentation placeholder {YOUR_service_plan_id} left to fill",
+        "auth.token: documentation placeholder {YOUR_API_Token} left to fill",
+    ]
+    assert draft.shown()["auth"]["token"] == "{YOUR_API_Token}"
+
+
+def test_given_get_mode_data_when_drafted_then_a_get_with_its_query_and_no_body() -> None:
+    draft = provider_draft("curl -G https://x.example/send -d to=33612345678 -d text=hi")
+
+    assert draft.config["request"] == {"url": "https://x.example/send", "method": "GET",
+                                       "query": {"to": "{{to_digits}}", "text": "{{text}}"}, "content_type": "none"}
+    assert draft.notes == ["request.query.to: the sample value '33612345678' replaced by {{to_digits}}",
+                           "request.query.text: the sample value 'hi' replaced by {{text}}"]
+
+
+def test_given_a_user_without_password_and_nothing_to_send_when_drafted_then_notes_say_what_to_fill() -> None:
+    draft = provider_draft("curl https://x.example/send?a=1 -u jane")
+
+    assert draft.config == {"id": "x", "name": "Imported from curl (x.example)",
+                            "request": {"url": "https://x.example/send", "method": "GET", "query": {"a": "1"},
+                                        "content_type": "none"},
+                            "auth": {"type": "basic", "username": "jane", "password": ""}}
+    assert draft.notes == [
+        "-u user:password taken as HTTP Basic (auth.type basic)",
+        "the command gives no password after the user name: fill in auth.password",
+        "no recipient was recognised: put {{to}} (or {{to_digits}}) where the number goes",
+        "no text field was recognised: put {{text}} where the message goes",
+    ]
+
+
+def test_given_a_post_without_body_when_drafted_then_an_empty_form_body() -> None:
+    draft = provider_draft("curl -X POST https://x.example/send/33612345678")
+
+    assert draft.config["request"] == {"url": "https://x.example/send/{{to_digits}}", "method": "POST",
+                                       "content_type": "form", "body": {}}
+
+
+def test_given_url_credentials_a_port_and_json_with_a_trailing_comma_when_drafted_then_basic_auth_and_json() -> None:
+    draft = provider_draft("""curl --json '{"to": "+33612345678", "text": "hi",}' https://%2Bjo:p%20w@x.example:8443/send""")
+
+    assert draft.config == {"id": "x", "name": "Imported from curl (x.example)",
+                            "request": {"url": "https://x.example:8443/send", "method": "POST", "content_type": "json",
+                                        "body": {"to": "{{to}}", "text": "{{text}}"}},
+                            "auth": {"type": "basic", "username": "+jo", "password": "p w"}}
+    assert draft.secret_paths == ["auth.password"]
+    assert draft.notes == ["the URL's user:password taken as HTTP Basic (auth.type basic)",
+                           "the sample's JSON body has a trailing comma: read without it",
+                           "request.body.to: the sample value '+33612345678' replaced by {{to}}",
+                           "request.body.text: the sample value 'hi' replaced by {{text}}"]
+    assert draft.shown()["auth"]["password"] == MASK
+
+
+def test_given_a_json_content_type_over_a_form_body_with_repeated_keys_when_drafted_then_a_form_of_pairs() -> None:
+    draft = provider_draft("curl -H 'Content-Type: application/json' https://x.example/send -d 'to=1&to=2&text=a'")
+
+    assert draft.config["request"] == {"url": "https://x.example/send", "method": "POST", "content_type": "form",
+                                       "body": [["to", "1"], ["to", "2"], ["text", "{{text}}"]]}
+    assert draft.notes == ["the body is said to be JSON but does not parse as JSON: it is kept as a form",
+                           "request.body.text: the sample value 'a' replaced by {{text}}",
+                           "no recipient was recognised: put {{to}} (or {{to_digits}}) where the number goes"]
+
+
+def test_given_a_get_with_a_form_body_when_drafted_then_a_post_and_a_note() -> None:
+    draft = provider_draft("curl -X GET https://x.example/send -d 'to=+33612345678'")
+
+    assert draft.config["request"] == {"url": "https://x.example/send", "method": "POST", "content_type": "form",
+                                       "body": {"to": "{{to_digits}}"}}
+    assert draft.notes == ["request.body.to: the sample value '33612345678' replaced by {{to_digits}}",
+                           "a GET with a body is not supported: the draft uses POST",
+                           "no text field was recognised: put {{text}} where the message goes"]
+
+
+def test_given_keys_and_parents_when_a_role_is_asked_then_number_like_keys_take_the_parents_role() -> None:
+    assert _role_of(None, "text") == "text"
+    assert _role_of("Phone-Number", "sender") == "sender"
+    assert _role_of("number", "to") == "to"
+    assert _role_of("number", "text") == "to"
+    assert _role_of("Message_Body", None) == "text"
+    assert _role_of("Sender ID", "to") == "sender"
+    assert _role_of("type", "to") is None
+
+
+def test_given_upper_case_words_when_matched_as_placeholders_then_only_those_naming_what_to_put_count() -> None:
+    joined_words = _DOC_PLACEHOLDERS[-1]
+
+    assert _doc_match(joined_words, "use AUTH_TOKEN and MESSAGE_TYPE") == ["AUTH_TOKEN"]
+    assert _doc_match(_DOC_PLACEHOLDERS[0], "{a} and {b}") == ["{a}", "{b}"]
+
+
+def test_given_a_dotted_path_when_read_then_the_value_or_none_past_a_leaf() -> None:
+    document = {"auth": {"token": "T"}, "request": {"url": "u"}}
+
+    assert _at_path(document, "auth.token") == "T"
+    assert _at_path(document, "auth.token.more") is None
+    assert _at_path(document, "secrets.x") is None
