@@ -264,3 +264,13 @@ def test_given_a_dotted_path_when_read_then_the_value_or_none_past_a_leaf() -> N
     assert _at_path(document, "auth.token") == "T"
     assert _at_path(document, "auth.token.more") is None
     assert _at_path(document, "secrets.x") is None
+
+
+def test_given_a_scheme_shaped_value_in_a_custom_header_when_drafted_then_auth_keeps_the_header_and_prefix() -> None:
+    draft = provider_draft("curl https://x.example/send -H 'X-Upstream:  Bearer abc ' -H 'X-Key:' -d 'to=%2B33612345678'")
+
+    assert draft.config["auth"] == {"type": "api_key", "header": "X-Upstream", "prefix": "Bearer ", "token": "abc"}
+    assert draft.config["request"]["headers"] == {"X-Key": ""}
+    assert draft.secret_paths == ["auth.token"]
+    assert draft.notes[0] == "header 'X-Upstream' taken as an API key sent as 'Bearer <token>' (auth.type api_key, header)"
+    assert draft.shown()["auth"]["token"] == MASK
