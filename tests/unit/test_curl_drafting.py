@@ -246,6 +246,8 @@ def test_given_keys_and_parents_when_a_role_is_asked_then_number_like_keys_take_
     assert _role_of("Phone-Number", "sender") == "sender"
     assert _role_of("number", "to") == "to"
     assert _role_of("number", "text") == "to"
+    assert _role_of("value", "to") == "to"
+    assert _role_of("id", "text") is None
     assert _role_of("Message_Body", None) == "text"
     assert _role_of("Sender ID", "to") == "sender"
     assert _role_of("type", "to") is None
@@ -256,6 +258,7 @@ def test_given_upper_case_words_when_matched_as_placeholders_then_only_those_nam
 
     assert _doc_match(joined_words, "use AUTH_TOKEN and MESSAGE_TYPE") == ["AUTH_TOKEN"]
     assert _doc_match(_DOC_PLACEHOLDERS[0], "{a} and {b}") == ["{a}", "{b}"]
+    assert _doc_match(_DOC_PLACEHOLDERS[-2], "replace_me") == ["replace_me"]
 
 
 def test_given_a_dotted_path_when_read_then_the_value_or_none_past_a_leaf() -> None:
@@ -274,3 +277,14 @@ def test_given_a_scheme_shaped_value_in_a_custom_header_when_drafted_then_auth_k
     assert draft.secret_paths == ["auth.token"]
     assert draft.notes[0] == "header 'X-Upstream' taken as an API key sent as 'Bearer <token>' (auth.type api_key, header)"
     assert draft.shown()["auth"]["token"] == MASK
+
+
+def test_given_lists_of_numbers_objects_and_mixed_values_when_drafted_then_each_item_is_judged_where_it_stands() -> None:
+    draft = provider_draft("""curl https://x.example/v1 -d '{"targets": ["+33612345678", "+33612345679"], """
+                           """"to": [{"number": "+33612345670"}], "message": ["hi", true]}'""")
+
+    assert draft.config["request"]["body"] == {"targets": ["{{to}}"], "to": [{"number": "{{to}}"}],
+                                               "message": ["{{text}}", True]}
+    assert draft.notes == ["request.body.targets: the list of numbers replaced by [{{to}}]",
+                           "request.body.to[0].number: the sample value '+33612345670' replaced by {{to}}",
+                           "request.body.message[0]: the sample value 'hi' replaced by {{text}}"]
