@@ -129,11 +129,17 @@ def test_given_the_twilio_sample_when_parsed_then_every_part_as_curl_sends_it() 
     ("https://localhost:8080/x", "localhost"),
     ("https://127.0.0.1/x", "imported"),
     ("https://[::1]/x", "imported"),
+    ("https://[FE80::1]/x", "imported"),
     ("https://Gateway.My_Sms-Co.example./x", "my_sms-co"),
     ("https://api.my_sms.io/x", "my_sms"),
     ("https://api.-sms-.io/x", "sms"),
     ("https://api.-.io/x", "imported"),
     ("https://" + "a" * 70 + ".io/x", "a" * 64),
+    ("https://acme.io/x", "acme"),
+    ("https://acme!sms.io/x", "acme-sms"),
+    ("https://acme.123.io/x", "acme"),
+    *[(f"https://acme.{word}.io/x", "acme") for word in
+      ("api", "www", "rest", "sms", "gateway", "app", "platform", "co", "com", "v1", "v2", "messaging")],
 ])
 def test_given_a_host_when_drafted_then_the_provider_id_names_the_provider(url: str, provider_id: str) -> None:
     assert provider_draft(f"curl {url} -d to=1 -d text=hi").config["id"] == provider_id
