@@ -34,11 +34,12 @@ def test_given_bash_dollar_quoting_when_parsed_then_the_quoted_body_is_read_as_i
 
 
 def test_given_attached_option_values_when_parsed_then_each_is_read() -> None:
-    parsed = parse_curl("curl --request=put '--header=X-A:\t 1 ' --url=https://p.example/a -HX-B:2 -dto=1 -uuser:pw "
-                        "-XPATCH")
+    parsed = parse_curl("curl --request=put '--header=X-A:\t a=b:c ' --url=https://p.example/a?b=c -HX-B:2 -dto=1 "
+                        "-d1 -uuser:pw")
 
-    assert parsed == CurlRequest(method="PATCH", url="https://p.example/a", headers=[("X-A", "1"), ("X-B", "2")],
-                                 data=["to=1"], user="user:pw")
+    assert parsed == CurlRequest(method="PUT", url="https://p.example/a?b=c", headers=[("X-A", "a=b:c"), ("X-B", "2")],
+                                 data=["to=1", "1"], user="user:pw")
+    assert parse_curl("curl -XPATCH https://p.example/").method == "PATCH"
 
 
 def test_given_long_options_when_parsed_then_each_is_read() -> None:
@@ -66,11 +67,14 @@ def test_given_the_json_option_when_parsed_then_data_and_the_json_flag() -> None
 
 def test_given_data_urlencode_forms_when_parsed_then_encoded_as_curl_does() -> None:
     parsed = parse_curl("curl https://p.example/ --data-urlencode 'To=+1 555' --data-urlencode '=a b' "
-                        "--data-urlencode 'x&y' --data-urlencode @body.txt --data-urlencode name@file.txt -d z=1")
+                        "--data-urlencode 'x&y' --data-urlencode 'q=a=b' --data-urlencode @a=b --data-urlencode @body.txt --data-urlencode name@file.txt -d z=1")
 
     assert parsed == CurlRequest(method="POST", url="https://p.example/",
-                                 data=["z=1", "To=%2B1+555", "a+b", "x%26y", "name%40file.txt"],
-                                 ignored=["--data-urlencode '@body.txt' reads a file"])
+                                 data=["z=1", "To=%2B1+555", "a+b", "x%26y", "q=a%3Db", "name%40file.txt"],
+                                 ignored=["--data-urlencode '@a=b' reads a file", "--data-urlencode '@body.txt' reads a file"])
+    long = "@" + "f" * 50
+    assert parse_curl(f"curl https://p.example/ --data-urlencode {long}").ignored == [
+        f"--data-urlencode {long[:40]!r} reads a file"]
 
 
 def test_given_get_mode_when_parsed_then_the_data_joins_the_query_string() -> None:
@@ -82,10 +86,11 @@ def test_given_get_mode_when_parsed_then_the_data_joins_the_query_string() -> No
 
 
 def test_given_forms_ignored_options_flags_and_extra_words_when_parsed_then_notes_only_for_what_is_lost() -> None:
-    parsed = parse_curl("curl -s -v -L --compressed -o out.json -A agent --retry 3 -F file=@x.png https://p.example/ "
+    parsed = parse_curl("curl -s -v -L --compressed -o out.json -A agent --retry 3 -F file=@x.png --form f=1 https://p.example/ "
                         "https://q.example/ " + "w" * 50 + " -")
 
     assert parsed == CurlRequest(method="GET", url="https://p.example/", ignored=[
+        "-F/--form (multipart bodies are not supported: use a form or JSON body)",
         "-F/--form (multipart bodies are not supported: use a form or JSON body)",
         "extra argument 'https://q.example/'", f"extra argument {'w' * 40!r}", "extra argument '-'"])
 
@@ -95,6 +100,7 @@ def test_given_forms_ignored_options_flags_and_extra_words_when_parsed_then_note
     ("curl https://p.example/ -X", "option -X needs a value"),
     ("curl https://p.example/ --header", "option --header needs a value"),
     ("curl -s", "the command has no URL"),
+    ("$ curl", "the command has no URL"),
     ("curl --url ''", "the command has no URL"),
     ("curl https://p.example/ -d @body.json", "the body is read from a file (-d @file): paste the body itself into the command"),
 ])
@@ -288,3 +294,58 @@ def test_given_paths_when_masked_then_only_present_non_empty_values_and_the_orig
 
     assert masked == {"auth": {"password": MASK, "token": "", "user": None}, "secrets": {"a": MASK}, "id": "p"}
     assert document["auth"]["password"] == "pw"
+
+
+@pytest.mark.parametrize(("header", "kept"), [("X-Auth", False), ("X-Public-Key", True), ("Idempotency-Key", True),
+                                               ("X-Request-Id", True)])
+def test_given_a_header_name_when_drafted_then_it_is_a_credential_only_when_its_name_says_so(header: str,
+                                                                                               kept: bool) -> None:
+    draft = provider_draft(f"curl https://p.example/s -H '{header}: abc123' -d to=1 -d text=hi")
+
+    assert draft.config["request"].get("headers") == ({header: "abc123"} if kept else None)
+    assert draft.config.get("auth") == (None if kept else {"type": "api_key", "header": header, "token": "abc123"})
+
+
+@pytest.mark.parametrize(("to", "drafted"), [
+    ("123456", "{{to_digits}}"), ("12345", "12345"), ("123456789012345", "{{to_digits}}"),
+    ("1234567890123456", "1234567890123456"), ("%2B33+6+12+34+56+78", "{{to}}")])
+def test_given_a_recipient_of_some_length_when_drafted_then_a_placeholder_only_for_6_to_15_digits(
+        to: str, drafted: str) -> None:
+    assert provider_draft(f"curl https://p.example/s -d to={to} -d text=hi").config["request"]["body"]["to"] == drafted
+
+
+def test_given_a_valid_number_in_the_path_when_drafted_then_the_recipient_placeholder() -> None:
+    assert provider_draft("curl https://p.example/%2B33612345678/s -d text=hi").config["request"]["url"] == \
+        "https://p.example/{{to}}/s"
+
+
+def test_given_adjacent_and_repeated_placeholders_when_listed_then_each_once() -> None:
+    config = {"request": {"url": "https://p.example/$A<b>$C/${YOUR_KEY}/YOUR_OTHER/AB-CD/TO_NUMBER"}}
+
+    assert [item.token for item in unfilled_placeholders(config)] == [
+        "$A", "$C", "${YOUR_KEY}", "<b>", "YOUR_OTHER", "TO_NUMBER"]
+
+
+def test_given_generic_words_outside_credentials_when_listed_then_none_is_a_placeholder() -> None:
+    config = {"request": {"url": "key", "headers": {"X-A": "password"}, "query": {"q": "token"},
+                          "body": [["a", "user"], ["b", "secret"], ["c", "d", "{e}"]]}}
+
+    assert unfilled_placeholders(config) == [Unfilled("request.body[2][2]", "{e}", "documentation placeholder")]
+
+
+def test_given_a_real_password_containing_xxxx_when_listed_then_the_report_quotes_none_of_it() -> None:
+    config = {"auth": {"type": "basic", "username": "acme", "password": "pw-xxxx-9"}}
+
+    assert unfilled_placeholders(config) == [Unfilled("auth.password", "(in the masked value)",
+                                                      "documentation placeholder")]
+
+
+def test_given_basic_auth_and_a_header_value_starting_like_a_placeholder_when_masked_then_all_of_it_goes() -> None:
+    auth = BasicAuth(type="basic", username="u", password="pw")
+
+    assert masked_request(HttpRequest("GET", "https://p.example/", {"Authorization": "XXXXsecret"}), auth,
+                          []).headers == {"Authorization": MASK}
+
+
+def test_given_a_path_through_a_string_when_masked_then_nothing_changes_and_no_crash() -> None:
+    assert mask_paths({"id": "p"}, ["id.x.y"]) == {"id": "p"}
