@@ -349,3 +349,10 @@ def test_given_basic_auth_and_a_header_value_starting_like_a_placeholder_when_ma
 
 def test_given_a_path_through_a_string_when_masked_then_nothing_changes_and_no_crash() -> None:
     assert mask_paths({"id": "p"}, ["id.x.y"]) == {"id": "p"}
+
+
+def test_given_a_bearer_token_that_decodes_as_user_password_when_drafted_then_it_stays_a_bearer_token() -> None:
+    token = base64.b64encode(b"acme:pw").decode()
+
+    assert _auth_of(f"Bearer {token}")[0] == {"type": "api_key", "header": "Authorization", "prefix": "Bearer ",
+                                               "token": token}
