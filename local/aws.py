@@ -830,26 +830,9 @@ def stream_records_json(result: dict[str, Any]) -> str | None:
 
 
 def _plain_attribute_map(attributes: Any) -> bool:
+    """An item or key in wire form that JSON carries unchanged: every value one type, no binary."""
     return isinstance(attributes, dict) and all(
-        isinstance(name, str) and _plain_attribute(value) for name, value in attributes.items())
-
-
-def _plain_attribute(value: Any) -> bool:
-    """A DynamoDB attribute value in wire form that JSON carries unchanged: one type, no binary."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    (kind, raw), = value.items()
-    if kind in ("S", "N"):
-        return type(raw) is str
-    if kind in ("BOOL", "NULL"):
-        return type(raw) is bool
-    if kind in ("SS", "NS"):
-        return type(raw) is list and all(type(v) is str for v in raw)
-    if kind == "M":
-        return _plain_attribute_map(raw)
-    if kind == "L":
-        return type(raw) is list and all(_plain_attribute(v) for v in raw)
-    return False
+        isinstance(name, str) and plain_attribute_value(value) for name, value in attributes.items())
 
 
 def _stream_records_written_directly() -> None:
