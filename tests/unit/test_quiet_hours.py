@@ -46,6 +46,8 @@ def test_given_the_window_edges_when_asked_then_start_is_inside_and_end_is_outsi
 
 def test_given_a_window_within_the_day_when_asked_then_only_that_window_waits() -> None:
     assert quiet_until(PARIS_MOBILE, LUNCH, paris(2026, 11, 20, 11, 59)) is None
+    at_start = quiet_until(PARIS_MOBILE, LUNCH, paris(2026, 11, 20, 12, 0))
+    assert at_start is not None and at_start.until == paris(2026, 11, 20, 14, 0)
     wait = quiet_until(PARIS_MOBILE, LUNCH, paris(2026, 11, 20, 12, 30))
     assert wait is not None and wait.until == paris(2026, 11, 20, 14, 0)
     assert quiet_until(PARIS_MOBILE, LUNCH, paris(2026, 11, 20, 23, 0)) is None
@@ -58,6 +60,21 @@ def test_given_the_night_the_clocks_go_forward_when_the_window_ends_in_the_gap_t
 
     assert wait is not None
     assert wait.until == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("zone", "day", "jump"), [
+    ("Europe/Paris", datetime(2026, 3, 29), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)),  # 02:00 CET -> 03:00 CEST
+    ("America/New_York", datetime(2026, 3, 8), datetime(2026, 3, 8, 7, 0, tzinfo=UTC)),  # 02:00 EST -> 03:00 EDT
+    ("Australia/Lord_Howe", datetime(2026, 10, 4), datetime(2026, 10, 3, 15, 30, tzinfo=UTC)),  # 02:00 -> 02:30
+])
+def test_given_a_window_ending_anywhere_in_the_gap_when_asked_then_it_ends_at_the_jump_to_the_second(
+        zone, day, jump) -> None:
+    # 02:05 is not the middle of the gap, so no halving lands on the jump itself: the answer is found to the second.
+    now = datetime.combine(day.date() - timedelta(days=1), datetime.min.time().replace(hour=23), tzinfo=ZoneInfo(zone))
+
+    wait = wait_for_zones((zone,), QuietHours(start="22:00", end="02:05"), now)
+
+    assert wait is not None and wait.until == jump
 
 
 def test_given_the_night_the_clocks_go_back_when_asked_then_the_window_ends_at_8h_summer_or_winter_alike() -> None:
@@ -132,6 +149,18 @@ def test_given_a_moment_in_the_second_pass_of_the_hour_the_clocks_go_back_when_a
     assert wait is not None and wait.until == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
 
 
+def test_given_a_spanish_mobile_when_it_is_8h30_in_madrid_then_it_waits_for_8h_in_the_canaries() -> None:
+    # A mobile number has its country's zones, not only those of its prefix: the Canaries are an hour behind Madrid.
+    spanish_mobile = "+34612345678"
+    madrid = ZoneInfo("Europe/Madrid")
+
+    wait = quiet_until(spanish_mobile, NIGHT, datetime(2026, 11, 20, 8, 30, tzinfo=madrid))
+
+    assert zones_of(spanish_mobile) == ("Atlantic/Canary", "Europe/Madrid")
+    assert wait is not None and wait.zone == "Atlantic/Canary"
+    assert wait.until == datetime(2026, 11, 20, 9, 0, tzinfo=madrid)
+
+
 def test_given_a_number_phonenumbers_does_not_hold_valid_then_its_longest_known_prefix_gives_the_zones() -> None:
     assert zones_of("+447700900123") == ("Europe/Guernsey", "Europe/Isle_of_Man", "Europe/London")  # a test range
     assert zones_of("+15551234567") == zones_of("+18005551234")  # no area code: every +1 zone
@@ -190,3 +219,57 @@ def test_property_several_zones_go_at_the_first_moment_no_zone_is_quiet(window, 
         return  # the windows cover the whole day together: the fewest-zones rule (tested above)
     assert now < wait.until <= now + timedelta(hours=49)
     assert _inside_any(zones, window, max(now, wait.until - timedelta(seconds=1)))
+
+
+def _quiet_by_the_minute(zones: tuple[str, ...], window: QuietHours, moment: datetime) -> frozenset[str]:
+    """The zones inside the window at `moment`, from the wall clock alone: the oracle of the test below."""
+    start, end = (int(t[:2]) * 60 + int(t[3:]) for t in (window.start, window.end))
+    quiet = set()
+    for zone in zones:
+        local = moment.astimezone(ZoneInfo(zone))
+        minute = local.hour * 60 + local.minute
+        if (start <= minute < end) if start < end else (minute >= start or minute < end):
+            quiet.add(zone)
+    return frozenset(quiet)
+
+
+def _expected_wait(zones: tuple[str, ...], window: QuietHours, now: datetime) -> tuple[datetime, str] | None:
+    """Minute by minute over two days: the first minute no zone is quiet, else the first with the fewest quiet
+    (if fewer than now), with the zone whose window ended then (the first by name when several did)."""
+    quiet_now = _quiet_by_the_minute(zones, window, now)
+    if not quiet_now:
+        return None
+    best = None
+    moment = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while moment <= now + timedelta(days=2):
+        quiet = _quiet_by_the_minute(zones, window, moment)
+        if best is None or len(quiet) < best[0]:
+            left = _quiet_by_the_minute(zones, window, moment - timedelta(minutes=1)) - quiet
+            best = (len(quiet), moment, min(left) if left else "")
+            if not quiet:
+                break
+        moment += timedelta(minutes=1)
+    return (best[1], best[2]) if best[0] < len(quiet_now) else None
+
+
+FAR_APART = [
+    ("Pacific/Pago_Pago", "Pacific/Honolulu"),  # UTC-11 and UTC-10: their dates trail UTC's most of the day
+    ("Pacific/Kiritimati", "Pacific/Chatham"),  # UTC+14 and UTC+13:45 (+12:45 in the southern winter)
+    ("America/New_York", "Europe/Paris", "Australia/Lord_Howe"),  # three DST rules, one of them half an hour
+    ("Atlantic/Canary", "Europe/Madrid"),
+    ("Pacific/Guam", "America/New_York", "Pacific/Honolulu"),  # windows covering the whole day together
+]
+WINDOWS = [NIGHT, LUNCH, QuietHours(start="14:00", end="23:00"), QuietHours(start="22:00", end="02:30"),
+           QuietHours(start="23:30", end="00:30")]
+NOWS = [datetime(2026, 3, 7, 0, 0, tzinfo=UTC) + timedelta(hours=7 * i, minutes=13 * i) for i in range(14)] + [
+    datetime(2026, 10, 24, 23, 59, 30, tzinfo=UTC), datetime(2026, 6, 10, 7, 0, tzinfo=UTC)]
+
+
+@pytest.mark.parametrize("zones", FAR_APART, ids="+".join)
+@pytest.mark.parametrize("window", WINDOWS, ids=lambda w: f"{w.start}-{w.end}")
+def test_given_zones_far_from_utc_and_dst_days_then_the_wait_is_what_a_minute_by_minute_look_finds(zones, window) -> None:
+    for now in NOWS:
+        wait = wait_for_zones(zones, window, now)
+
+        got = None if wait is None else (wait.until, wait.zone)
+        assert got == _expected_wait(zones, window, now), f"at {now:%Y-%m-%d %H:%M:%S} UTC"
