@@ -138,6 +138,10 @@ $(VENV)/mutmut/.installed: tools/mutation/requirements.txt $(VENV)/.installed
 mutation: $(VENV)/mutmut/.installed ## Mutation testing of core/ (inbound schemes included) against tests/unit; fails under MUTATION_THRESHOLD % (85)
 	$(VENV)/mutmut/bin/python tools/mutation/run.py --threshold $(MUTATION_THRESHOLD)
 
+.PHONY: mutation-claims
+mutation-claims: $(VENV)/mutmut/.installed ## Each weakness docs/testing.md names: its test passes on the code and fails on its mutant
+	$(VENV)/mutmut/bin/python tools/mutation/claims.py
+
 bench: install ## Benchmarks: print the ratios of bench/, then the local runtime's idle latency and rate
 	$(BIN)/python bench/send_bench.py
 	$(BIN)/python bench/local_latency.py

@@ -164,6 +164,26 @@ def report(by_module: dict[str, dict[str, str]], equivalents: dict[str, str], th
     return 1 if problems else 0
 
 
+def run_mutmut(work: Path, mutants: list[str], max_children: int) -> int:
+    """Lays the copy out in `work` and runs mutmut there (only `mutants` when some are named); its exit code."""
+    lay_out(work)
+    command = [sys.executable, str(ROOT / "tools" / "mutation" / "live_session.py"), "run",
+               "--max-children", str(max_children), *mutants]
+    # mutmut redraws a progress line many times a second: kept out of CI logs, shown on failure.
+    log = work / "mutmut-run.log"
+    with log.open("w", encoding="utf-8") as out:
+        run = subprocess.run(command, cwd=work, stdout=out, stderr=subprocess.STDOUT, env=test_environment())
+    if run.returncode != 0:
+        print(log.read_text(encoding="utf-8", errors="replace")[-6000:], file=sys.stderr)
+        print(f"FAIL: mutmut run exited {run.returncode} (log: {log})", file=sys.stderr)
+    return run.returncode
+
+
+def test_environment(**extra: str) -> dict[str, str]:
+    """The environment the unit tests run in under mutation: no bytecode written, no plugin autoloading."""
+    return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **extra}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=float(os.environ.get("MUTATION_THRESHOLD", 85)),
@@ -180,19 +200,9 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
         started = time.monotonic()
-        lay_out(work)
-        command = [sys.executable, str(ROOT / "tools" / "mutation" / "live_session.py"), "run",
-                   "--max-children", str(args.max_children), *args.mutants]
-        # mutmut redraws a progress line many times a second: kept out of CI logs, shown on failure.
-        log = work / "mutmut-run.log"
-        with log.open("w", encoding="utf-8") as out:
-            run = subprocess.run(command, cwd=work, stdout=out, stderr=subprocess.STDOUT,
-                                 env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
-                                      "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
-        if run.returncode != 0:
-            print(log.read_text(encoding="utf-8", errors="replace")[-6000:], file=sys.stderr)
-            print(f"FAIL: mutmut run exited {run.returncode} (log: {log})", file=sys.stderr)
-            return run.returncode
+        code = run_mutmut(work, args.mutants, args.max_children)
+        if code != 0:
+            return code
         print(f"mutmut run: {time.monotonic() - started:.0f} s, {args.max_children} children, work dir {work}")
     sys.path.insert(0, str(work))
     os.chdir(work)
