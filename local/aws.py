@@ -635,19 +635,7 @@ def _attribute_values_parsed_as_read() -> None:
     if getattr(json_parser._parse_structure, "plain_values", False):
         return
     parse_structure = json_parser._parse_structure
-    known: dict[int, tuple[Any, bool]] = {}  # id(shape) → (the shape, held; whether it is AttributeValue's)
-
-    def is_attribute_value(shape: Any) -> bool:
-        entry = known.get(id(shape))
-        if entry is None or entry[0] is not shape:
-            members = getattr(shape, "members", None) or {}
-            entry = (shape, shape.name == "AttributeValue" and not shape.is_document_type
-                     and {name: member.type_name for name, member in members.items()} == _ATTRIBUTE_VALUE_MEMBERS
-                     and all(not member.serialization.get("name") for member in members.values()))
-            if len(known) >= 4096:
-                known.clear()
-            known[id(shape)] = entry
-        return entry[1]
+    is_attribute_value = _shape_check(_is_dynamodb_attribute_value)
 
     def _parse_structure(self: Any, shape: Any, value: Any) -> Any:
         if self.MAP_TYPE is dict and is_attribute_value(shape) and plain_attribute_value(value):

@@ -69,7 +69,6 @@ API_TITLE = "SMS Bridge admin API"
 API_VERSION = "1.0.0"
 
 
-
 class AdminApiResolver(APIGatewayRestResolver):
     """The REST resolver whose OpenAPI document lists, for each operation, the statuses its route declares.
 
