@@ -39,7 +39,8 @@ def test_given_a_paris_number_after_midnight_when_asked_then_it_waits_until_8h_t
 
 
 def test_given_the_window_edges_when_asked_then_start_is_inside_and_end_is_outside() -> None:
-    assert quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 11, 20, 21, 0)) is not None
+    at_start = quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 11, 20, 21, 0))
+    assert at_start is not None and at_start.until == paris(2026, 11, 21, 8, 0)
     assert quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 11, 20, 20, 59)) is None
     assert quiet_until(PARIS_MOBILE, NIGHT, paris(2026, 11, 21, 8, 0)) is None
 
