@@ -23,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = Path("layers/common/smsbridge")
 MUTATED = "src/smsbridge/core"
-EQUIVALENTS_DOC = ROOT / "docs" / "testing.md"
+TESTING_DOC = ROOT / "docs" / "testing.md"  # the equivalent mutants, and the weaknesses claims.py checks
+JOBS = int(os.environ.get("MUTATION_JOBS", 2))  # mutants tested at once
 # What docs/testing.md's list holds: a mutant name in backticks at the start of a bullet.
 EQUIVALENT_LINE = re.compile(r"^- `(smsbridge\.core\.[^`]+__mutmut_\d+)`")
 # A timeout is a mutant the tests did notice (it looped or slowed past mutmut's CPU limit).
@@ -90,10 +91,10 @@ def lay_out(work: Path) -> list[str]:
 
 def listed_equivalents() -> dict[str, str]:
     """The equivalent mutants of docs/testing.md: name -> the line that gives the reason."""
-    if not EQUIVALENTS_DOC.exists():
+    if not TESTING_DOC.exists():
         return {}
     found = {}
-    for line in EQUIVALENTS_DOC.read_text(encoding="utf-8").splitlines():
+    for line in TESTING_DOC.read_text(encoding="utf-8").splitlines():
         match = EQUIVALENT_LINE.match(line)
         if match:
             found[match.group(1)] = line
@@ -188,7 +189,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=float(os.environ.get("MUTATION_THRESHOLD", 85)),
                         help="fail when a module scores under this percentage (default 85)")
-    parser.add_argument("--max-children", type=int, default=int(os.environ.get("MUTATION_JOBS", 2)),
+    parser.add_argument("--max-children", type=int, default=JOBS,
                         help="mutants tested at once (default 2)")
     parser.add_argument("--work", type=Path, default=os.environ.get("MUTATION_WORK") or None,
                         help="keep the laid-out copy and mutmut's results here between runs (default: a temporary folder)")
