@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from local.apigw import LocalApiGateway
-from local.aws import (DUMMY_CREDENTIALS, EndpointSession, MotoProcess, collector_tuned_for_serving,
-                       faster_botocore_attribute_values, sent_emails)
+from local.aws import (DUMMY_CREDENTIALS, EndpointSession, MotoProcess, faster_botocore_attribute_values,
+                       interpreter_tuned_for_serving, sent_emails)
 from local.functions import FunctionHost, apply_environment, environment_of, restore_environment
 from local.http import LoopbackServer, PortInUse
 from local import iam
@@ -471,7 +471,7 @@ def main() -> int:
     except (PortInUse, ProviderFileError, TemplateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    collector_tuned_for_serving()  # the functions' process, as moto's (local/aws.py)
+    interpreter_tuned_for_serving()  # the functions' process, as moto's (local/aws.py)
     if not stop.is_set():
         print("\n" + runtime.banner() + "\n", flush=True)
     stop.wait()
