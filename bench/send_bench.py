@@ -224,6 +224,7 @@ def storage_figures(rounds: int = 10, batches_per_round: int = 5) -> dict[str, f
     send path (storage included) to a bare requests loop, measured side by side."""
     with child(MOTO) as moto_url, provider_process(0.0) as url, send_function_on_moto(moto_url) as (service, calls):
         from smsbridge import wiring
+        from smsbridge.observability import metrics
 
         config = provider_config(url).model_copy(update={"default": True})
         wiring.provider_store().put(config)
@@ -234,6 +235,9 @@ def storage_figures(rounds: int = 10, batches_per_round: int = 5) -> dict[str, f
         def batch(message_type: str) -> None:
             results = service.send_batch([typed_record(i, message_type) for i in range(10)])
             assert not any(r.retry for r in results.values()), results
+            # What the handler's log_metrics does after each invocation. Left to pile up, Powertools
+            # prints them at 100 values of a metric even when disabled: 100 lines of `make bench`.
+            metrics.clear_metrics()
 
         for message_type in ("NOTIFICATION", "MARKETING"):
             batch(message_type)  # warm: caches filled, connections open
