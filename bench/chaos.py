@@ -276,7 +276,8 @@ class ChaosRun:
         from local.http import LoopbackServer
         from local.sandbox import provider_document
         from local.sandbox.server import SandboxProvider
-        from local.template import REGION, create_resources
+        from local.resources import create_resources
+        from local.template import REGION
 
         self.moto = MotoProcess(0).start()
         template = _template(self.moto.url)

@@ -183,7 +183,8 @@ def send_function_on_moto(moto_url: str):
     """The send function as wired for Lambda, on the template's resources in the moto server at
     `moto_url`; yields (send service, call counter: a dict of (service, operation) to count)."""
     from local.aws import EndpointSession
-    from local.template import REGION, Template, create_resources
+    from local.resources import create_resources
+    from local.template import REGION, Template
     from smsbridge import wiring
     from smsbridge.settings import get_settings
 

@@ -32,15 +32,14 @@ from local.event_log import EventLog
 from local.streams import DynamoDbStreamMapping, stream_mappings_for
 from local.sandbox.server import SandboxProvider
 from local.scheduler import Scheduler
+from local.resources import CreatedResources, create_resources
 from local.template import (
     REGION,
     ApiTrigger,
-    CreatedResources,
     ScheduleTrigger,
     SqsTrigger,
     Template,
     TemplateError,
-    create_resources,
 )
 
 log = logging.getLogger("local.runtime")

@@ -1,5 +1,5 @@
-"""template.yaml as the local runtime sees it: the CloudFormation tags resolved, the functions
-and their triggers as plain values, and the template's resources created in the AWS stand-in.
+"""template.yaml as the local runtime sees it: the CloudFormation tags resolved, and the functions
+and their triggers as plain values. `local/resources.py` creates its resources in the AWS stand-in.
 
 The template stays the single source of truth: a table, queue or function added there shows up
 locally with no change to `local/`.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -261,7 +261,7 @@ class Template:
             if kind.startswith("List<") or kind == "CommaDelimitedList":
                 value = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
             else:
-                value = _text(value)
+                value = cfn_text(value)
             values[name] = value
         return values
 
@@ -280,7 +280,7 @@ class Template:
                 return self.condition(arg)
             if key == "Fn::Equals":
                 left, right = (self.resolve(v) for v in arg)
-                return _text(left) == _text(right)
+                return cfn_text(left) == cfn_text(right)
             if key == "Fn::Not":
                 return not self._evaluate_condition(arg[0])
             if key == "Fn::And":
@@ -310,12 +310,12 @@ class Template:
             properties = self.properties(logical_id)
             prop = _NAME_PROPERTY.get(kind)
             if prop and properties.get(prop) is not None:
-                name = _text(self.resolve(properties[prop]))
+                name = cfn_text(self.resolve(properties[prop]))
             else:
                 name = f"{self.stack_name}-{logical_id}"
                 if kind == "AWS::S3::Bucket":
                     name = name.lower()
-                if kind == "AWS::SQS::Queue" and _truthy(self.resolve(properties.get("FifoQueue", False))):
+                if kind == "AWS::SQS::Queue" and cfn_true(self.resolve(properties.get("FifoQueue", False))):
                     name += ".fifo"
         finally:
             self._naming.discard(logical_id)
@@ -427,13 +427,13 @@ class Template:
             return self._sub(template, {k: self._resolve(v) for k, v in variables.items()})
         if name == "Join":
             separator, items = arg[0], self._resolve(arg[1])
-            return separator.join(_text(i) for i in items)
+            return separator.join(cfn_text(i) for i in items)
         if name == "Select":
             index, items = int(self._resolve(arg[0])), self._resolve(arg[1])
             return items[index]
         if name == "Split":
             separator, text = arg[0], self._resolve(arg[1])
-            return _text(text).split(separator)
+            return cfn_text(text).split(separator)
         if name == "If":
             condition, when_true, when_false = arg
             return self._resolve(when_true if self.condition(condition) else when_false)
@@ -450,13 +450,13 @@ class Template:
         if name == "Base64":
             import base64
 
-            return base64.b64encode(_text(self._resolve(arg)).encode()).decode()
+            return base64.b64encode(cfn_text(self._resolve(arg)).encode()).decode()
         if name == "GetAZs":
             return [f"{self.region}{zone}" for zone in "abc"]
         if name == "ToJsonString":
             return json.dumps(self._resolve(arg), separators=(",", ":"))
         if name == "ImportValue":
-            return f"imported-{_text(self._resolve(arg))}"
+            return f"imported-{cfn_text(self._resolve(arg))}"
         if name == "Length":
             return len(self._resolve(arg))
         raise TemplateError(f"Fn::{name} is not supported by the local runtime")
@@ -469,11 +469,11 @@ class Template:
             if expression.startswith("!"):
                 return "${" + expression[1:] + "}"
             if expression in variables:
-                return _text(variables[expression])
+                return cfn_text(variables[expression])
             if "." in expression and not expression.startswith("AWS::"):
                 logical_id, attribute = expression.split(".", 1)
-                return _text(self.get_att(logical_id, attribute))
-            return _text(self.ref(expression))
+                return cfn_text(self.get_att(logical_id, attribute))
+            return cfn_text(self.ref(expression))
 
         return self._SUB_VARIABLE.sub(replace, template)
 
@@ -512,7 +512,7 @@ class Template:
             handler=handler,
             timeout_s=int(self.resolve(props.get("Timeout", 3))),
             memory_mb=int(self.resolve(props.get("MemorySize", 128))),
-            environment={k: _text(v) for k, v in variables.items()},
+            environment={k: cfn_text(v) for k, v in variables.items()},
             layer_paths=tuple(layer_paths),
             triggers=tuple(t for name, event in (props.get("Events") or {}).items()
                            if (t := self._trigger(logical_id, name, event)) is not None),
@@ -526,7 +526,7 @@ class Template:
                 name=name, queue_arn=props["Queue"], batch_size=int(props.get("BatchSize", 10)),
                 batching_window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
                 report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-                enabled=_truthy(props.get("Enabled", True)),
+                enabled=cfn_true(props.get("Enabled", True)),
                 maximum_concurrency=_maximum_concurrency(function_id, name, props.get("ScalingConfig")))
         if kind in ("Api", "HttpApi"):
             return self._api_trigger(name, kind, event, props)
@@ -537,13 +537,13 @@ class Template:
                 batching_window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
                 starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
                 report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
-                bisect_on_error=_truthy(props.get("BisectBatchOnFunctionError", False)),
+                bisect_on_error=cfn_true(props.get("BisectBatchOnFunctionError", False)),
                 maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
-                on_failure_arn=on_failure, enabled=_truthy(props.get("Enabled", True)))
+                on_failure_arn=on_failure, enabled=cfn_true(props.get("Enabled", True)))
         if kind in ("Schedule", "ScheduleV2"):
             expression = props.get("Schedule") or props.get("ScheduleExpression")
             state = str(props.get("State", "ENABLED")).upper()
-            enabled = _truthy(props.get("Enabled", True)) and state == "ENABLED"
+            enabled = cfn_true(props.get("Enabled", True)) and state == "ENABLED"
             payload = props.get("Input")
             return ScheduleTrigger(name=name, expression=str(expression), kind=kind, enabled=enabled,
                                    input=payload if payload is None or isinstance(payload, str) else json.dumps(payload))
@@ -563,7 +563,7 @@ class Template:
         # protects a route too.
         route_auth, api_auth = props.get("Auth") or {}, api_props.get("Auth") or {}
         authorizer = str(route_auth.get("Authorizer") or api_auth.get("DefaultAuthorizer") or "NONE")
-        if authorizer == "NONE" and _truthy(route_auth.get("ApiKeyRequired", api_auth.get("ApiKeyRequired", False))):
+        if authorizer == "NONE" and cfn_true(route_auth.get("ApiKeyRequired", api_auth.get("ApiKeyRequired", False))):
             authorizer = "API_KEY"
         return ApiTrigger(name=name, path=props["Path"], method=str(props.get("Method", "ANY")).upper(),
                           kind="rest" if kind == "Api" else "http", stage=str(stage), binary_media_types=binary,
@@ -637,7 +637,8 @@ def _is_intrinsic(value: Mapping[str, Any]) -> bool:
     return len(value) == 1 and next(iter(value)) in ("Ref", "Condition") or any(k.startswith("Fn::") for k in value)
 
 
-def _text(value: Any) -> str:
+def cfn_text(value: Any) -> str:
+    """A value as CloudFormation turns it into a string: booleans lower-case, lists and maps as JSON."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
@@ -645,228 +646,6 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _truthy(value: Any) -> bool:
+def cfn_true(value: Any) -> bool:
+    """`true` as CloudFormation reads a boolean property: the boolean, or the string in any case."""
     return value is True or str(value).lower() == "true"
-
-
-# ---------------------------------------------------------------- creating the resources in moto
-
-@dataclass
-class CreatedResources:
-    """What exists in the AWS stand-in after `create_resources`, by logical id."""
-
-    tables: dict[str, str] = field(default_factory=dict)
-    queues: dict[str, str] = field(default_factory=dict)  # logical id → queue URL
-    other: dict[str, str] = field(default_factory=dict)  # logical id → name or ARN
-    skipped: dict[str, str] = field(default_factory=dict)  # logical id → type, not created locally
-    email_identities: list[str] = field(default_factory=list)
-
-
-def create_resources(template: Template, session: Any) -> CreatedResources:
-    """Create every resource of the template that has a local meaning, in dependency order.
-
-    `session` is a boto3 Session (or anything with `.client(name)`) pointed at the AWS stand-in.
-    """
-    created = CreatedResources()
-    creators = {
-        "AWS::DynamoDB::Table": _create_table,
-        "AWS::Serverless::SimpleTable": _create_simple_table,
-        "AWS::SQS::Queue": _create_queue,
-        "AWS::SNS::Topic": _create_topic,
-        "AWS::Events::EventBus": _create_event_bus,
-        "AWS::SecretsManager::Secret": _create_secret,
-        "AWS::SSM::Parameter": _create_parameter,
-        "AWS::S3::Bucket": _create_bucket,
-        "AWS::SES::EmailIdentity": _create_email_identity,
-    }
-    for logical_id in _dependency_order(template):
-        kind = template.resource_type(logical_id)
-        creator = creators.get(kind)
-        if creator is None:
-            created.skipped[logical_id] = kind
-            continue
-        creator(template, session, logical_id, created)
-    for address in _sender_addresses(template):
-        _verify_email(session, address, created)
-    return created
-
-
-def _dependency_order(template: Template) -> list[str]:
-    order: list[str] = []
-    state: dict[str, str] = {}
-
-    def visit(logical_id: str) -> None:
-        if state.get(logical_id) == "done":
-            return
-        if state.get(logical_id) == "visiting":
-            return  # a cycle (e.g. a function and its policy): the template order decides
-        state[logical_id] = "visiting"
-        resource = template.resources[logical_id]
-        for dependency in sorted(template.references(resource.get("Properties") or {})):
-            visit(dependency)
-        for dependency in _as_list(resource.get("DependsOn")):
-            if dependency in template.resources:
-                visit(dependency)
-        state[logical_id] = "done"
-        order.append(logical_id)
-
-    for logical_id in template.resources:
-        visit(logical_id)
-    return order
-
-
-def _as_list(value: Any) -> list[Any]:
-    return [] if value is None else value if isinstance(value, list) else [value]
-
-
-def _tags(template: Template, tags: Any) -> list[dict[str, str]]:
-    tags = template.resolve(tags)
-    if isinstance(tags, dict):
-        return [{"Key": k, "Value": _text(v)} for k, v in tags.items()]
-    return [{"Key": t["Key"], "Value": _text(t["Value"])} for t in tags or []]
-
-
-def _create_table(template: Template, session: Any, logical_id: str, created: CreatedResources) -> None:
-    props = template.resolve(template.properties(logical_id))
-    name = template.physical_name(logical_id)
-    request: dict[str, Any] = {
-        "TableName": name,
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "KeySchema": props["KeySchema"],
-        "BillingMode": props.get("BillingMode", "PROVISIONED"),
-    }
-    provisioned = props.get("ProvisionedThroughput")
-    if request["BillingMode"] == "PROVISIONED":
-        request["ProvisionedThroughput"] = _throughput(provisioned or {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
-    if props.get("GlobalSecondaryIndexes"):
-        request["GlobalSecondaryIndexes"] = [_index(i, request["BillingMode"]) for i in props["GlobalSecondaryIndexes"]]
-    if props.get("LocalSecondaryIndexes"):
-        request["LocalSecondaryIndexes"] = [
-            {k: v for k, v in i.items() if k in ("IndexName", "KeySchema", "Projection")}
-            for i in props["LocalSecondaryIndexes"]]
-    if props.get("StreamSpecification"):
-        request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
-    if props.get("Tags"):
-        request["Tags"] = _tags(template, props["Tags"])
-    dynamodb = session.client("dynamodb")
-    dynamodb.create_table(**request)
-    ttl = props.get("TimeToLiveSpecification")
-    if ttl and _truthy(ttl.get("Enabled", False)):
-        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
-            "AttributeName": ttl["AttributeName"], "Enabled": True})
-    created.tables[logical_id] = name
-
-
-def _throughput(value: Mapping[str, Any]) -> dict[str, int]:
-    return {"ReadCapacityUnits": int(value["ReadCapacityUnits"]), "WriteCapacityUnits": int(value["WriteCapacityUnits"])}
-
-
-def _index(index: Mapping[str, Any], billing_mode: str) -> dict[str, Any]:
-    result = {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
-    if billing_mode == "PROVISIONED":
-        result["ProvisionedThroughput"] = _throughput(
-            index.get("ProvisionedThroughput") or {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
-    return result
-
-
-def _create_simple_table(template: Template, session: Any, logical_id: str, created: CreatedResources) -> None:
-    props = template.resolve(template.properties(logical_id))
-    key = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
-    attribute_type = {"String": "S", "Number": "N", "Binary": "B"}[key.get("Type", "String")]
-    name = template.physical_name(logical_id)
-    session.client("dynamodb").create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": key["Name"], "AttributeType": attribute_type}],
-        KeySchema=[{"AttributeName": key["Name"], "KeyType": "HASH"}])
-    created.tables[logical_id] = name
-
-
-_QUEUE_ATTRIBUTES = ("DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
-                     "VisibilityTimeout", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope",
-                     "FifoThroughputLimit", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds",
-                     "SqsManagedSseEnabled", "RedrivePolicy", "RedriveAllowPolicy")
-
-
-def _create_queue(template: Template, session: Any, logical_id: str, created: CreatedResources) -> None:
-    props = template.resolve(template.properties(logical_id))
-    attributes = {}
-    for name in _QUEUE_ATTRIBUTES:
-        if name in props:
-            value = props[name]
-            attributes[name] = json.dumps(value) if isinstance(value, dict) else _text(value)
-    answer = session.client("sqs").create_queue(QueueName=template.physical_name(logical_id), Attributes=attributes)
-    url = answer["QueueUrl"]
-    if url != template.queue_url(logical_id):
-        log.warning("%s: the AWS stand-in named the queue %s, the template resolves it to %s",
-                    logical_id, url, template.queue_url(logical_id))
-    created.queues[logical_id] = url
-
-
-def _create_topic(template: Template, session: Any, logical_id: str, created: CreatedResources) -> None:
-    answer = session.client("sns").create_topic(Name=template.physical_name(logical_id))
-    created.other[logical_id] = answer["TopicArn"]
-
-
-def _create_event_bus(template: Template, session: Any, logical_id: str, created: CreatedResources) -> None:
-    name = template.physical_name(logical_id)
-    session.client("events").create_event_bus(Name=name)
-    created.other[logical_id] = name
-
-
-def _create_secret(template: Template, session: Any, logical_id: str, created: CreatedResources) -> None:
-    props = template.resolve(template.properties(logical_id))
-    name = template.physical_name(logical_id)
-    secret = props.get("SecretString")
-    if secret is None:
-        import secrets as random_secrets
-
-        secret = random_secrets.token_urlsafe(24)
-    session.client("secretsmanager").create_secret(Name=name, SecretString=_text(secret))
-    created.other[logical_id] = name
-
-
-def _create_parameter(template: Template, session: Any, logical_id: str, created: CreatedResources) -> None:
-    props = template.resolve(template.properties(logical_id))
-    name = template.physical_name(logical_id)
-    session.client("ssm").put_parameter(Name=name, Value=_text(props.get("Value", "")),
-                                        Type=props.get("Type", "String"), Overwrite=True)
-    created.other[logical_id] = name
-
-
-def _create_bucket(template: Template, session: Any, logical_id: str, created: CreatedResources) -> None:
-    name = template.physical_name(logical_id)
-    session.client("s3").create_bucket(Bucket=name)
-    created.other[logical_id] = name
-
-
-def _create_email_identity(template: Template, session: Any, logical_id: str, created: CreatedResources) -> None:
-    _verify_email(session, template.physical_name(logical_id), created)
-    created.other[logical_id] = template.physical_name(logical_id)
-
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _sender_addresses(template: Template) -> list[str]:
-    """Every email address the functions may send from: moto, like SES in its sandbox, refuses
-    a sender that was not verified first. Parameters and function variables that hold an
-    address are taken as senders."""
-    addresses: list[str] = []
-    values: Iterable[Any] = list(template.parameters.values())
-    for function in template.functions:
-        values = [*values, *function.environment.values()]
-    for value in values:
-        if isinstance(value, str) and _EMAIL.match(value) and value not in addresses:
-            addresses.append(value)
-    return addresses
-
-
-def _verify_email(session: Any, address: str, created: CreatedResources) -> None:
-    ses = session.client("ses")
-    if "@" in address:
-        ses.verify_email_identity(EmailAddress=address)
-        ses.verify_domain_identity(Domain=address.split("@", 1)[1])
-    else:
-        ses.verify_domain_identity(Domain=address)
-    if address not in created.email_identities:
-        created.email_identities.append(address)

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from local.aws import EndpointSession, MotoServer
+from local.resources import create_resources
 from local.template import (
     ApiTrigger,
     ScheduleTrigger,
     SqsTrigger,
     Template,
     TemplateError,
-    create_resources,
     load_document,
 )
 

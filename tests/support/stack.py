@@ -16,7 +16,8 @@ import boto3
 from moto import mock_aws
 
 from local import iam
-from local.template import Template, create_resources
+from local.resources import create_resources
+from local.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
