@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsbridge.core.throughput import Limits, Window, given_back, grant, granted_within, limits_of, paused
+from smsbridge.core.throughput import (Limits, Window, given_back, grant, granted_within, limits_of, paused,
+                                       starts_in_time)
 from smsbridge.models.message import MessageType
 from smsbridge.models.provider import Throughput
 
@@ -219,3 +220,13 @@ def test_given_grants_around_the_last_second_when_counted_for_the_admin_api_then
     window = Window(grants=((T0_MS, 1), (T0_MS + 1, 2), (T0_MS + 1000, 4)))
 
     assert granted_within(window, T0_MS + 1000) == 6
+
+
+@pytest.mark.parametrize(("age_ms", "guard_ms", "may_start"), [
+    (0, 250, True), (125, 250, True), (126, 250, False), (1_000, 250, False),
+    (250, 500, True), (251, 500, False), (0, 0, True), (1, 0, False), (62, 125, True), (63, 125, False),
+])
+def test_given_a_grant_of_some_age_when_a_request_would_start_then_it_may_only_within_half_the_guard(
+        age_ms: int, guard_ms: int, may_start: bool) -> None:
+    # The other half of the guard is the request's way to the provider: the bound's assumption.
+    assert starts_in_time(10_000, 10_000 + age_ms, guard_ms) is may_start

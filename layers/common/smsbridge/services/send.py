@@ -300,9 +300,9 @@ class SendService:
                 holds.append(quiet)
             else:
                 to_send.append(job)
-        granted = self._reserve(to_send, results)
+        waits: list[tuple[_Job, float, str]] = []
+        granted = self._reserve(to_send, waits)
         granted = self._within_spend(granted, now, holds, results)
-        self._hold_all(holds, results, pool)
 
         token = uuid.uuid4().hex
         until = now_s + remaining_ms / 1000
@@ -316,6 +316,11 @@ class SendService:
         wave = max([self._wave] + [job.provider.request.batch.max_size for job, _ in claims if job.provider.request.batch])
         for start in range(0, len(claims), wave):
             results.update(self._claim_and_deliver(claims[start:start + wave], token, pool, deadline))
+        # What waits goes back on its queue after the sends, not between the grant and them: a BulkQueue
+        # batch of which most must wait would otherwise spend its grant's guard on visibility changes.
+        self._hold_all(holds, results, pool)
+        for job, seconds, reason in waits:
+            results[job.record.messageId] = self._wait(job.record, seconds, reason)
         return results
 
     def _claim_and_deliver(self, claims: list[tuple[_Job, ClaimRequest]], token: str, pool: ThreadPoolExecutor,
@@ -381,9 +386,9 @@ class SendService:
         states = self._messages.states([job.message.id for job in jobs])
         return states, (consent.result() if consent is not None else {})
 
-    def _reserve(self, jobs: list[_Job], results: dict[str, RecordResult]) -> list[_Job]:
+    def _reserve(self, jobs: list[_Job], waits: list[tuple[_Job, float, str]]) -> list[_Job]:
         """Ask each provider's throughput for its messages, lane by lane, notifications first; the
-        messages it cannot take now wait on the queue (not claimed, not an attempt)."""
+        messages it cannot take now are added to `waits`: they wait on the queue (not claimed, not an attempt)."""
         lanes: dict[tuple[str, MessageType], list[_Job]] = {}
         for job in jobs:
             lanes.setdefault((job.provider.id, job.type), []).append(job)
@@ -394,10 +399,9 @@ class SendService:
             granted += group[:count]
             for job in group[:count]:
                 job.grant = reservation
-            for job in group[count:]:
-                results[job.record.messageId] = self._wait(
-                    job.record, reservation.retry_in_s,
-                    f"provider {provider_id} is at its throughput; next try in {reservation.retry_in_s:.0f} s")
+            waits.extend((job, reservation.retry_in_s,
+                          f"provider {provider_id} is at its throughput; next try in {reservation.retry_in_s:.0f} s")
+                         for job in group[count:])
         return granted
 
     # ------------------------------------------------------------ waits: quiet hours, spend limits
@@ -538,6 +542,16 @@ class SendService:
         # unsent, rather than be left in doubt by a timeout.
         if self._clock() + timedelta(seconds=request.provider.timeout_s + _SETTLE_MARGIN_S) > deadline:
             outcome = Outcome("retry", "not sent: the invocation's time was running out", retry_after_s=0.0)
+            request.deliveries = [Delivery(outcome, request.provider, requested=False) for _ in jobs]
+            return request
+        # Nor one whose throughput grant is too old (more requests granted than threads, a slow provider):
+        # late, it could reach the provider in a second that a newer grant already fills. Back on the queue
+        # at once, it goes under a grant of its own; this one is given back (`_give_back_unused`).
+        if (late_ms := max((self._traffic.late(job.grant) or 0 for job in jobs if job.grant and job.grant.at_ms),
+                           default=0)):
+            metrics.add_metric(name="ThroughputLateGrants", unit="Count", value=len(jobs))
+            outcome = Outcome("retry", f"not sent: its throughput grant was {late_ms} ms old, past half the guard",
+                              retry_after_s=0.0)
             request.deliveries = [Delivery(outcome, request.provider, requested=False) for _ in jobs]
             return request
         for job in jobs:

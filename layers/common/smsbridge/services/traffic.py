@@ -38,7 +38,7 @@ from smsbridge.core.circuit import CircuitPolicy
 from smsbridge.core.classify import Outcome
 from smsbridge.core.render import RenderError, render_request
 from smsbridge.core.throughput import (DEFAULT_GUARD_S, DEFAULT_PAUSE_S, DEFAULT_RESERVE_SHARE, SLOW_FOR_S, epoch_ms,
-                                       granted_within, limits_of)
+                                       granted_within, limits_of, starts_in_time)
 from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.wire import HttpRequest
@@ -106,6 +106,16 @@ class Traffic:
             metrics.add_metric(name="ThroughputWaits", unit="Count", value=count - decision.granted)
         return Reservation(granted=decision.granted, retry_in_s=decision.retry_in_s,
                            at_ms=decision.at_ms if decision.granted else 0)
+
+    def late(self, reservation: Reservation) -> int | None:
+        """How many ms old `reservation` is when its requests may no longer start (`core.throughput.starts_in_time`),
+        else None: they may start, or no limiter granted them."""
+        if reservation.at_ms == 0:
+            return None
+        now_ms = epoch_ms(self._clock())
+        if starts_in_time(reservation.at_ms, now_ms, round(self._policy.guard_s * 1000)):
+            return None
+        return now_ms - reservation.at_ms
 
     def give_back(self, provider: ProviderConfig, reservation: Reservation, count: int) -> None:
         """Return `count` of a reservation's requests that were never sent, for the next batch to use.
