@@ -92,7 +92,7 @@ def test_given_a_record_from_the_bulk_queue_when_delayed_then_its_visibility_cha
     record = QueuedRecord.model_validate(lambda_sqs_record(message, api.stack.template.arn("BulkQueue")))
 
     # When the send path delays it by no time at all
-    outbound_queue().delay(record, 0)
+    assert outbound_queue().delay_all([(record, 0)]) == set()
 
     # Then it is visible again at once on BulkQueue (received afresh), not lost on the other lane
     assert set(outbound_queue().urls) == {api.stack.queue_url, api.stack.bulk_queue_url}

@@ -368,4 +368,4 @@ def test_given_a_message_without_send_at_then_the_send_path_reads_and_writes_as_
     assert calls[("dynamodb", "TransactWriteItems")] == 2
     assert calls[("dynamodb", "BatchGetItem")] == 1
     assert ("dynamodb", "UpdateItem") not in calls and ("dynamodb", "PutItem") not in calls
-    assert ("sqs", "ChangeMessageVisibility") not in calls
+    assert ("sqs", "ChangeMessageVisibility") not in calls and ("sqs", "ChangeMessageVisibilityBatch") not in calls

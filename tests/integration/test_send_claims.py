@@ -258,3 +258,49 @@ def test_given_a_try_that_sent_nothing_then_the_message_is_claimed_again_with_it
 
     assert len(second) == 2 and not any(r.retry for r in second.values())
     assert message("silent")["status"] == "sent" and message("neighbour")["status"] == "sent"
+
+
+def test_given_a_10_message_batch_that_must_all_wait_then_one_call_puts_them_back_each_for_its_time(stack, provider):
+    # Given a provider that answers 503 (no failover): every message of the batch is retried later
+    configure(provider)
+    provider.handler = lambda request: (503, {}, {"error": "busy"})
+    for i in range(10):
+        stack.enqueue({"id": f"later-{i}", "to": "+33612345678", "text": f"m{i}"})
+    records = stack.receive()
+    assert len(records) == 10
+
+    with counting_aws_calls() as calls:
+        answer = handler()({"Records": records}, LambdaContext())
+
+    # Then all ten wait, put back by one ChangeMessageVisibilityBatch, not ten calls
+    assert len(answer["batchItemFailures"]) == 10
+    assert calls[("sqs", "ChangeMessageVisibilityBatch")] == 1, dict(calls)
+    assert ("sqs", "ChangeMessageVisibility") not in calls
+    # And none of them is visible again at once: each waits for its backoff
+    assert stack.session.client("sqs").receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10,
+                                                       WaitTimeSeconds=0).get("Messages", []) == []
+    assert {message(f"later-{i}")["status"] for i in range(10)} == {"queued"}
+
+
+def test_given_a_receipt_sqs_no_longer_knows_when_records_are_delayed_then_only_it_is_reported_not_delayed(stack):
+    # Given 12 received records (two calls' worth), one of whose receipt handles SQS no longer knows
+    from smsbridge.models.queue import QueuedRecord
+    from smsbridge.wiring import outbound_queue
+
+    for i in range(12):
+        stack.enqueue({"id": f"stale-{i}", "to": "+33612345678", "text": f"m{i}"})
+    records = [QueuedRecord.model_validate(r) for r in stack.receive()]
+    records += [QueuedRecord.model_validate(r) for r in stack.receive()]
+    assert len(records) == 12
+    stale = records[3].model_copy(update={"receiptHandle": "not-a-receipt-handle"})
+
+    # When each is put back to be received again at once (a delay of 0 s)
+    with counting_aws_calls() as calls:
+        failed = outbound_queue().delay_all([(record, 0) for record in [*records[:3], stale, *records[4:]]])
+
+    # Then two batch calls were made, only the stale record is reported (SQS brings it back after the queue's
+    # visibility timeout), and the 11 others are visible again
+    assert calls[("sqs", "ChangeMessageVisibilityBatch")] == 2
+    assert failed == {stale.messageId}
+    again = stack.receive() + stack.receive()
+    assert sorted(r["messageId"] for r in again) == sorted(r.messageId for r in records if r.messageId != stale.messageId)

@@ -40,10 +40,12 @@ class WatchedQueue(OutboundQueue):
         self.delays: list[tuple[str, float]] = []
         self._waiting: list[Any] = []
 
-    def delay(self, record, seconds: float) -> None:
-        super().delay(record, seconds)
-        self.delays.append((json.loads(record.body)["id"], seconds))
-        self._waiting.append(record)
+    def delay_all(self, waits) -> set[str]:
+        failed = super().delay_all(waits)
+        for record, seconds in waits:
+            self.delays.append((json.loads(record.body)["id"], seconds))
+            self._waiting.append(record)
+        return failed
 
     def time_passes(self) -> None:
         for record in self._waiting:

@@ -162,8 +162,9 @@ class MemoryQueue:
         self.lanes[message.id] = lane
         self.enqueue_delays[message.id] = delay_s
 
-    def delay(self, record, seconds: float) -> None:
-        self.delays[record.receiptHandle] = seconds
+    def delay_all(self, waits) -> set[str]:
+        self.delays.update((record.receiptHandle, seconds) for record, seconds in waits)
+        return set()
 
     def requeue(self, record, body: str, seconds: float) -> None:
         self.requeued.append((body, seconds))

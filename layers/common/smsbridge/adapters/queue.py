@@ -3,15 +3,18 @@ record came from, and dead-lettering a bad body."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import boto3
 
 from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.queue import QueuedRecord
+from smsbridge.observability import logger
 
 # SQS caps a message's invisibility at 12 hours, and a new message's delay at 15 minutes.
 MAX_VISIBILITY_S = 12 * 3600
 MAX_DELAY_S = 900
+SQS_BATCH_MAX = 10  # entries of one ChangeMessageVisibilityBatch (or any SQS batch call)
 # SQS's largest message, body and attributes together. template.yaml keeps the outbound queue's
 # MaximumMessageSize ATTRIBUTES_BUDGET_BYTES under it, so any body it delivered fits in the
 # dead-letter queue with its reason.
@@ -42,11 +45,32 @@ class OutboundQueue:
     def lane_url(self, lane: MessageType) -> str:
         return self.bulk_url if lane is MessageType.MARKETING else self.url
 
-    def delay(self, record: QueuedRecord, seconds: float) -> None:
-        """Keep a received message invisible for `seconds` before it is tried again, on the queue it came from."""
-        timeout = max(0, min(int(seconds + 0.999), MAX_VISIBILITY_S))
-        self._sqs.change_message_visibility(QueueUrl=self.url_of(record.eventSourceARN), ReceiptHandle=record.receiptHandle,
-                                            VisibilityTimeout=timeout)
+    def delay_all(self, waits: Sequence[tuple[QueuedRecord, float]]) -> set[str]:
+        """Keep each received message invisible for its seconds before it is tried again, on the queue it
+        came from: one ChangeMessageVisibilityBatch per ten. Returns the SQS message ids whose visibility
+        could not be changed (SQS brings those back after the queue's visibility timeout)."""
+        by_queue: dict[str, list[tuple[QueuedRecord, float]]] = {}
+        for record, seconds in waits:
+            by_queue.setdefault(self.url_of(record.eventSourceARN), []).append((record, seconds))
+        failed: set[str] = set()
+        for url, items in by_queue.items():
+            for start in range(0, len(items), SQS_BATCH_MAX):
+                chunk = items[start:start + SQS_BATCH_MAX]
+                entries = [{"Id": str(i), "ReceiptHandle": record.receiptHandle,
+                            "VisibilityTimeout": max(0, min(int(seconds + 0.999), MAX_VISIBILITY_S))}
+                           for i, (record, seconds) in enumerate(chunk)]
+                try:
+                    answer = self._sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+                except Exception:
+                    logger.exception("could not delay records; SQS will redeliver them", queue_url=url,
+                                     sqs_message_ids=[record.messageId for record, _ in chunk])
+                    failed.update(record.messageId for record, _ in chunk)
+                    continue
+                for entry in answer.get("Failed", []):
+                    logger.warning("could not delay a record; SQS will redeliver it", code=entry.get("Code"),
+                                   sqs_message_id=chunk[int(entry["Id"])][0].messageId)
+                    failed.add(chunk[int(entry["Id"])][0].messageId)
+        return failed
 
     def requeue(self, record: QueuedRecord, body: str, seconds: float) -> None:
         """Put `body` back on the record's queue as a new message, visible in `seconds` (at most 900,

@@ -1,6 +1,7 @@
 """The small interfaces the use cases (dispatch, send, admin, balance) need of the adapters; tests use in-memory fakes of them."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -90,7 +91,7 @@ class Queue(Protocol):
     """The lanes (OutboundQueue, BulkQueue) and their dead-letter queue (`adapters.queue.OutboundQueue`)."""
 
     def enqueue(self, message: OutboundMessage, lane: MessageType, *, delay_s: int = 0) -> None: ...
-    def delay(self, record: QueuedRecord, seconds: float) -> None: ...
+    def delay_all(self, waits: Sequence[tuple[QueuedRecord, float]]) -> set[str]: ...
     def requeue(self, record: QueuedRecord, body: str, seconds: float) -> None: ...
     def dead_letter(self, body: str, reason: str, *, message_id: str | None = None) -> None: ...
 

@@ -56,6 +56,7 @@ class RecordResult:
 
     retry: bool = False
     reason: str = ""
+    delay_s: float | None = None  # back on its queue for this long (None: the queue's visibility timeout)
 
 
 SETTLED = RecordResult()
@@ -148,7 +149,8 @@ class SendService:
         """Send what can be sent; returns each record's result by SQS message id."""
         results: dict[str, RecordResult] = {}
         jobs: dict[str, _Job] = {}
-        for record in records:
+        records = {record.messageId: record for record in records}
+        for record in records.values():
             admitted = self._admit_safely(record)
             if not isinstance(admitted, _Job):
                 results[record.messageId] = admitted
@@ -165,7 +167,7 @@ class SendService:
                                     **invocation_context_for_workers()) as pool:
                 results.update(self._send(list(jobs.values()), remaining_ms, pool))
             self._give_back_unused(jobs.values())
-        return results
+        return self._delay_waits(records, results)
 
     def _give_back_unused(self, jobs: Iterable[_Job]) -> None:
         """Throughput granted to messages whose request was never started (the batch ended before it,
@@ -625,14 +627,23 @@ class SendService:
         metrics.add_metric(name="DuplicatesSkipped", unit="Count", value=1)
         return SETTLED
 
-    def _wait(self, record: QueuedRecord, seconds: float, reason: str) -> RecordResult:
-        """Back on the queue for `seconds`; if even that fails, SQS brings it back after its visibility timeout."""
+    @staticmethod
+    def _wait(record: QueuedRecord, seconds: float, reason: str) -> RecordResult:
+        """Back on the queue for `seconds`: the visibility change is made with the batch's others (`_delay_waits`)."""
+        return RecordResult(retry=True, reason=reason, delay_s=seconds)
+
+    def _delay_waits(self, records: dict[str, QueuedRecord], results: dict[str, RecordResult]) -> dict[str, RecordResult]:
+        """Every record that waits, back on its queue for its time: ten a call. One whose visibility could not
+        be changed comes back after the queue's visibility timeout instead."""
+        waits = [(records[sqs_id], result.delay_s) for sqs_id, result in results.items() if result.delay_s is not None]
+        if not waits:
+            return results
         try:
-            self._queue.delay(record, seconds)
+            failed = self._queue.delay_all(waits)
         except Exception:
-            logger.exception("could not delay a record; SQS will redeliver it", sqs_message_id=record.messageId)
-            return UNSETTLED
-        return RecordResult(retry=True, reason=reason)
+            logger.exception("could not delay the batch's records; SQS will redeliver them")
+            failed = {record.messageId for record, _ in waits}
+        return {**results, **{sqs_id: UNSETTLED for sqs_id in failed}}
 
     def _safely(self, job: _Job, step: Callable[[_Job], RecordResult]) -> RecordResult:
         try:
