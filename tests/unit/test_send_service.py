@@ -1,6 +1,8 @@
 """The send use case with in-memory adapters: what each record becomes, without any I/O."""
 from __future__ import annotations
 
+import pytest
+
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -151,6 +153,58 @@ def test_given_a_throughput_granting_3_of_10_then_7_wait_on_the_queue_unclaimed_
     assert len(waiting) == 7
     assert all(queue.delays[f"rh-{i}"] == 2.5 for i in waiting)
     assert all(messages.get(i) is None for i in waiting)  # nothing written: not claimed, no attempt
+
+
+class StaleGrantTraffic(ThrottledTraffic):
+    """Grants everything at once, but every grant is already too old to start on when its request is
+    about to go (a slow provider, few threads); renewing it is refused or granted as told."""
+
+    def __init__(self, client, *, renew_granted: bool):
+        super().__init__(client, granted=100, retry_in_s=0.0)
+        self.renew_granted, self.renewed, self.given_back = renew_granted, [], []
+
+    def reserve(self, provider, count, lane):
+        from smsbridge.services.traffic import Reservation
+
+        return Reservation(granted=count, at_ms=1)
+
+    def late(self, reservation):
+        return reservation.at_ms == 1
+
+    def renew(self, provider, reservation, count, lane):
+        from smsbridge.services.traffic import Reservation
+
+        self.renewed.append(count)
+        return Reservation(granted=count, at_ms=2) if self.renew_granted else Reservation(granted=0, retry_in_s=1.5)
+
+    def give_back(self, provider, reservation, count):
+        self.given_back.append((reservation.at_ms, count))
+
+
+@pytest.mark.parametrize("renew_granted", [True, False])
+def test_given_a_grant_too_old_to_start_on_then_it_is_renewed_before_sending_or_the_message_waits_unsent(renew_granted):
+    client = ScriptedClient(ok())
+    messages, queue = MemoryMessages(), MemoryQueue()
+    traffic = StaleGrantTraffic(client, renew_granted=renew_granted)
+    bridge = SendService(providers=MemoryProviders(PROVIDER), messages=messages, consent=MemoryConsent(),
+                         queue=queue, traffic=traffic, clock=lambda: NOW)
+
+    results = bridge.send_batch([record("r1"), record("r2")])
+
+    assert traffic.renewed == [1, 1]  # each request renews its own grant, never sends on the stale one
+    if renew_granted:
+        assert len(client.sent) == 2 and not any(r.retry for r in results.values())
+        assert traffic.given_back == []
+    else:
+        # Nothing reached the provider; each waits for the limiter's time, not as an attempt, and the stale
+        # grant goes back to the window
+        assert client.sent == [] and all(r.retry for r in results.values())
+        assert queue.delays == {"rh-r1": 1.5, "rh-r2": 1.5}
+        assert traffic.given_back == [(1, 2)]
+        for message_id in ("r1", "r2"):
+            item = messages.get(message_id)
+            assert item["status"] == "queued" and int(item.get("attempts", 0)) == 0
+            assert "too old to start on" in item["history"][-1].reason
 
 
 class CountingConsent(MemoryConsent):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsbridge.core.throughput import (Limits, Window, given_back, grant, granted_within, limits_of, paused,
+from smsbridge.core.throughput import (Limits, Window, given_back, grant, granted_within, limits_of, paused, regrant,
                                        starts_in_time)
 from smsbridge.models.message import MessageType
 from smsbridge.models.provider import Throughput
@@ -230,3 +230,36 @@ def test_given_a_grant_of_some_age_when_a_request_would_start_then_it_may_only_w
         age_ms: int, guard_ms: int, may_start: bool) -> None:
     # The other half of the guard is the request's way to the provider: the bound's assumption.
     assert starts_in_time(10_000, 10_000 + age_ms, guard_ms) is may_start
+
+
+def test_given_late_requests_of_a_grant_when_regranted_with_room_then_they_move_to_now_and_the_total_stays() -> None:
+    limits = limits_of(Throughput(per_second=10))
+    first = grant(Window(), limits, 6, MessageType.NOTIFICATION, at(0))
+    moved = regrant(first.window, limits, first.at_ms, 4, MessageType.NOTIFICATION, at(400))
+    assert (moved.granted, moved.at_ms - first.at_ms) == (4, 400)
+    assert moved.window.grants == ((first.at_ms, 2), (first.at_ms + 400, 4))
+
+
+def test_given_a_429_since_the_grant_when_its_late_requests_are_regranted_then_nothing_changes_and_a_wait_is_given() -> None:
+    # Given 6 granted at 0, and a 429 at 100 ms pausing the provider for 1 s
+    limits = limits_of(Throughput(per_second=10))
+    first = grant(Window(), limits, 6, MessageType.NOTIFICATION, at(0))
+    window = paused(first.window, 1.0, at(100))
+    # When the 4 not started ask to move to 400 ms
+    moved = regrant(window, limits, first.at_ms, 4, MessageType.NOTIFICATION, at(400))
+    # Then none is granted, the state is as it was (the old grant stands), and they may look again at the pause's end
+    assert moved.granted == 0 and moved.window == window
+    assert moved.retry_in_s == pytest.approx(0.7)
+
+
+def test_given_a_slowed_provider_when_the_late_requests_no_longer_fit_then_none_moves() -> None:
+    # Given 8 of 10 granted, then a 429 without wait halving the capacity to 5 for a while
+    limits = limits_of(Throughput(per_second=10))
+    first = grant(Window(), limits, 8, MessageType.NOTIFICATION, at(0))
+    window = paused(first.window, 0.0, at(100))
+    # When the 6 not started ask to move: 2 started + 6 > 5, all or none
+    moved = regrant(window, limits, first.at_ms, 6, MessageType.NOTIFICATION, at(400))
+    assert moved.granted == 0 and moved.window == window and moved.retry_in_s > 0
+    # And had 4 been granted, 3 late ones would move: 1 + 3 <= 5
+    fewer = paused(grant(Window(), limits, 4, MessageType.NOTIFICATION, at(0)).window, 0.0, at(100))
+    assert regrant(fewer, limits, first.at_ms, 3, MessageType.NOTIFICATION, at(400)).granted == 3

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 
 from smsbridge.adapters.attribute_values import attribute_values, plain_item
 from smsbridge.core.circuit import Circuit, CircuitPolicy, after_failure, probe_won
-from smsbridge.core.throughput import Grant, Limits, Window, epoch_ms, given_back, grant, paused
+from smsbridge.core.throughput import Grant, Limits, Window, epoch_ms, given_back, grant, paused, regrant
 from smsbridge.models.message import MessageType
 
 MAX_CONFLICTS = 8  # concurrent writers are a handful of invocations: past this, the batch waits a little
@@ -59,10 +59,19 @@ class ProviderState:
     def reserve(self, provider_id: str, limits: Limits, count: int, lane: MessageType, now: datetime) -> Grant:
         """Grant up to `count` requests now, written before they go out. The copy is used however
         old: a write on a stale one fails and brings the current item back, with no read first."""
+        return self._granting(provider_id, lambda window: grant(window, limits, count, lane, now))
+
+    def regrant(self, provider_id: str, limits: Limits, at_ms: int, count: int, lane: MessageType,
+                now: datetime) -> Grant:
+        """Move `count` unstarted requests of the grant made at `at_ms` to a grant of now, all or none
+        (`core.throughput.regrant`), in one write as `reserve`."""
+        return self._granting(provider_id, lambda window: regrant(window, limits, at_ms, count, lane, now))
+
+    def _granting(self, provider_id: str, decide: Callable[[Window], Grant]) -> Grant:
         kept = self._copies.get(provider_id)
         item = kept[1] if kept is not None else None
         for _ in range(MAX_CONFLICTS):
-            decision = grant(_window(item), limits, count, lane, now)
+            decision = decide(_window(item))
             if decision.granted == 0:
                 return decision
             written, item = self._write_grants(provider_id, decision.window.grants,

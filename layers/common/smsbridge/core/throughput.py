@@ -10,10 +10,10 @@ only what keeps every such span at or under the window's capacity. A request gra
 reaches the provider between g and g + guard_s; the requests received in any receive window
 [a, a + window_s) were granted in [a - guard_s, a + window_s), a span of window_s + guard_s,
 which holds at most `capacity`: the bound holds as long as a request goes out within `guard_s`
-of its grant. So a sender starts a granted request within half the guard or not at all
-(`starts_in_time`), leaving the other half for its way to the provider: a batch whose grant is
-larger than the requests its threads can start at once, on a slow provider, sends the rest later
-under a new grant rather than late under the old one. The price is a rate of capacity / (window_s + guard_s) rather than capacity /
+of its grant. So a sender starts a granted request within half the guard (`starts_in_time`),
+leaving the other half for its way to the provider: a batch granted more requests than its threads
+start at once, on a slow provider, moves the rest to a grant of now before starting them
+(`regrant`, all or none), or puts them back on the queue when the window has no room for them. The price is a rate of capacity / (window_s + guard_s) rather than capacity /
 window_s (with the default guard of 0.25 s, 80 %). The grants of one provider are one small
 state (at most `capacity` entries), which `adapters/provider_state.py` keeps in one DynamoDB
 item updated with optimistic concurrency, so that every invocation shares it.
@@ -130,6 +130,16 @@ def grant(window: Window, limits: Limits, count: int, lane: MessageType, now: da
 def starts_in_time(at_ms: int, now_ms: int, guard_ms: int) -> bool:
     """Whether a request granted at `at_ms` may still be started at `now_ms`: within half the guard."""
     return 2 * (now_ms - at_ms) <= guard_ms
+
+
+def regrant(window: Window, limits: Limits, at_ms: int, count: int, lane: MessageType, now: datetime) -> Grant:
+    """`count` requests granted at `at_ms` and not started, granted again now, all or none: their old
+    grant given back and a new one taken when the window has room for every one of them; else a
+    refusal that changes nothing (the old grant stands, for the caller to give back)."""
+    decision = grant(given_back(window, at_ms, count), limits, count, lane, now)
+    if decision.granted == count:
+        return decision
+    return Grant(0, decision.retry_in_s, window)
 
 
 def given_back(window: Window, at_ms: int, count: int) -> Window:

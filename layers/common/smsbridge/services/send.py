@@ -546,14 +546,12 @@ class SendService:
             outcome = Outcome("retry", "not sent: the invocation's time was running out", retry_after_s=0.0)
             request.deliveries = [Delivery(outcome, request.provider, requested=False) for _ in jobs]
             return request
-        # Nor one whose throughput grant is too old (more requests granted than threads, a slow provider):
-        # late, it could reach the provider in a second that a newer grant already fills. Back on the queue
-        # at once, it goes under a grant of its own; this one is given back (`_give_back_unused`).
-        if (late_ms := max((self._traffic.late(job.grant) or 0 for job in jobs if job.grant and job.grant.at_ms),
-                           default=0)):
-            metrics.add_metric(name="ThroughputLateGrants", unit="Count", value=len(jobs))
-            outcome = Outcome("retry", f"not sent: its throughput grant was {late_ms} ms old, past half the guard",
-                              retry_after_s=0.0)
+        # Nor one on a throughput grant too old to start on (more requests granted than threads, a slow
+        # provider): late, it could reach the provider in a second that a newer grant already fills.
+        if (refused := self._renew_late_grants(jobs)) is not None:
+            outcome = Outcome("retry", f"not sent: its throughput grant was too old to start on, and provider "
+                                       f"{request.provider.id} has no room for it now",
+                              retry_after_s=refused.retry_in_s)
             request.deliveries = [Delivery(outcome, request.provider, requested=False) for _ in jobs]
             return request
         for job in jobs:
@@ -567,6 +565,22 @@ class SendService:
             logger.exception("could not send a request; SQS will redeliver it",
                              message_ids=[job.message.id for job in jobs])
         return request
+
+    def _renew_late_grants(self, jobs: list[_Job]) -> Any:
+        """Each grant of `jobs` too old to start on, renewed for them (`Traffic.renew`, all or none); the
+        refusal (a Reservation with its `retry_in_s`) if one has no room now, else None. A refused or
+        renewed grant not started is given back by `_give_back_unused`."""
+        late: dict[int, list[_Job]] = {}
+        for job in jobs:
+            if job.grant is not None and job.grant.at_ms and self._traffic.late(job.grant):
+                late.setdefault(id(job.grant), []).append(job)
+        for group in late.values():
+            renewed = self._traffic.renew(group[0].provider, group[0].grant, len(group), group[0].type)
+            if renewed.granted < len(group):
+                return renewed
+            for job in group:
+                job.grant = renewed
+        return None
 
     def _final(self, job: _Job, delivery: Delivery, token: str) -> tuple[FinalRecord, float | None]:
         """The message's final record (a retry's too) and, for a retry, how long it waits."""

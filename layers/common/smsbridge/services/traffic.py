@@ -107,15 +107,25 @@ class Traffic:
         return Reservation(granted=decision.granted, retry_in_s=decision.retry_in_s,
                            at_ms=decision.at_ms if decision.granted else 0)
 
-    def late(self, reservation: Reservation) -> int | None:
-        """How many ms old `reservation` is when its requests may no longer start (`core.throughput.starts_in_time`),
-        else None: they may start, or no limiter granted them."""
-        if reservation.at_ms == 0:
-            return None
-        now_ms = epoch_ms(self._clock())
-        if starts_in_time(reservation.at_ms, now_ms, round(self._policy.guard_s * 1000)):
-            return None
-        return now_ms - reservation.at_ms
+    def late(self, reservation: Reservation) -> bool:
+        """Whether `reservation` is too old for its requests to start (`core.throughput.starts_in_time`);
+        never for one no limiter granted."""
+        if reservation.at_ms == 0 or self._state is None:
+            return False
+        return not starts_in_time(reservation.at_ms, epoch_ms(self._clock()), round(self._policy.guard_s * 1000))
+
+    def renew(self, provider: ProviderConfig, reservation: Reservation, count: int, lane: MessageType) -> Reservation:
+        """`count` unstarted requests of a late `reservation` granted again now, all or none (`regrant`):
+        granted, they may start; refused, the old reservation stands, for the caller to give back."""
+        if self._state is None or provider.throughput is None:
+            return Reservation(granted=count)
+        limits = limits_of(provider.throughput, guard_s=self._policy.guard_s, reserve_share=self._policy.reserve_share)
+        decision = self._state.regrant(provider.id, limits, reservation.at_ms, count, lane, self._clock())
+        if decision.granted:
+            metrics.add_metric(name="ThroughputRenewals", unit="Count", value=count)
+            return Reservation(granted=decision.granted, at_ms=decision.at_ms)
+        metrics.add_metric(name="ThroughputWaits", unit="Count", value=count)
+        return Reservation(granted=0, retry_in_s=decision.retry_in_s)
 
     def give_back(self, provider: ProviderConfig, reservation: Reservation, count: int) -> None:
         """Return `count` of a reservation's requests that were never sent, for the next batch to use.
