@@ -18,17 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests  # noqa: E402
 
-from bench.local_child import local_runtime, queue_messages, received_at  # noqa: E402
-
-
-def busiest_second(times: list[float]) -> int:
-    """The most of `times` (seconds) inside any window [t, t + 1)."""
-    times, most, first = sorted(times), 0, 0
-    for last, at in enumerate(times):
-        while times[first] <= at - 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
+from bench.local_child import delivered, local_runtime, queue_messages, received_at  # noqa: E402
+from tests.support.arrivals import most_in_any_second  # noqa: E402
 
 
 def main(per_second: int = 50, count: int = 2000) -> int:
@@ -43,18 +34,13 @@ def main(per_second: int = 50, count: int = 2000) -> int:
                   for i in range(count)]
         started = time.time()
         queue_messages(runtime.client("sqs"), runtime.bulk_queue_url, bodies)
-        deadline = time.monotonic() + 900
-        inbox = runtime.inbox()
-        while len(inbox) < count:
-            if time.monotonic() > deadline:
-                print(f"only {len(inbox)} of {count} messages reached the sandbox in 900 s", file=sys.stderr)
-                return 1
-            time.sleep(1)
-            inbox = runtime.inbox()
+        inbox = delivered(runtime, count, timeout_s=900, every_s=1)
+        if inbox is None:
+            return 1
         times = [received_at(m) for m in inbox]
         elapsed = max(times) - started
         twice = len(inbox) - len({m["text"] for m in inbox})
-        busiest = busiest_second(times)
+        busiest = most_in_any_second(times)
         print(f"campaign_busiest_second={busiest}  ({count} MARKETING messages limited to {per_second}/s: "
               f"delivered in {elapsed:.1f} s, {count / elapsed:.1f}/s; sent twice {twice}; "
               f"target <= {per_second})")

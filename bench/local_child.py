@@ -4,6 +4,7 @@ from outside through the queue (boto3) and the sandbox's control API."""
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -42,6 +43,19 @@ def _wait_until_warm(runtime: LocalStack) -> None:
 def received_at(message: Mapping[str, Any]) -> float:
     """When the sandbox received a message, as epoch seconds."""
     return datetime.fromisoformat(message["received_at"].replace("Z", "+00:00")).timestamp()
+
+
+def delivered(runtime: LocalStack, count: int, timeout_s: float, every_s: float) -> list[dict[str, Any]] | None:
+    """The sandbox's inbox once it holds `count` messages; None (and why, on stderr) if it did not in `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    inbox = runtime.inbox()
+    while len(inbox) < count:
+        if time.monotonic() > deadline:
+            print(f"only {len(inbox)} of {count} messages reached the sandbox in {timeout_s:.0f} s", file=sys.stderr)
+            return None
+        time.sleep(every_s)
+        inbox = runtime.inbox()
+    return inbox
 
 
 def queue_messages(sqs: Any, queue_url: str, bodies: list[dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests  # noqa: E402
 
-from bench.local_child import local_runtime, queue_messages, received_at  # noqa: E402
+from bench.local_child import delivered, local_runtime, queue_messages, received_at  # noqa: E402
 from tests.e2e.local_stack import LocalStack  # noqa: E402
 
 TARGET_PER_S = 150
@@ -39,14 +39,9 @@ def main(count: int = 1000) -> int:
         started = time.time()
         queue_messages(sqs, url, bodies)
         queued_in = time.time() - started
-        deadline = time.monotonic() + 600
-        inbox = runtime.inbox()
-        while len(inbox) < count:
-            if time.monotonic() > deadline:
-                print(f"only {len(inbox)} of {count} messages reached the sandbox in 600 s", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
-            inbox = runtime.inbox()
+        inbox = delivered(runtime, count, timeout_s=600, every_s=0.5)
+        if inbox is None:
+            return 1
         cpu = {name: (used - cpu_before[name]) / count * 1000 for name, used in runtime.cpu_seconds().items()}
         calls = moto_cpu_by_call(runtime)
         last = max(received_at(m) for m in inbox)

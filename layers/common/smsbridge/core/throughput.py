@@ -13,8 +13,8 @@ which holds at most `capacity`: the bound holds as long as a request goes out wi
 of its grant. So a sender starts a granted request within half the guard (`starts_in_time`),
 leaving the other half for its way to the provider: a batch granted more requests than its threads
 start at once, on a slow provider, moves the rest to a grant of now before starting them
-(`regrant`, all or none), or puts them back on the queue when the window has no room for them. The price is a rate of capacity / (window_s + guard_s) rather than capacity /
-window_s (with the default guard of 0.25 s, 80 %). The grants of one provider are one small
+(`regrant`, all or none), or puts them back on the queue when the window has no room for them.
+The price is a rate of capacity / (window_s + guard_s) rather than capacity / window_s (with the default guard of 0.25 s, 80 %). The grants of one provider are one small
 state (at most `capacity` entries), which `adapters/provider_state.py` keeps in one DynamoDB
 item updated with optimistic concurrency, so that every invocation shares it.
 

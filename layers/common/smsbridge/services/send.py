@@ -35,7 +35,7 @@ from smsbridge.clock import iso_utc, utc_now
 from smsbridge.observability import logger, metrics
 from smsbridge.observability import invocation_context_for_workers
 from smsbridge.services.dispatch import Dispatcher
-from smsbridge.services.traffic import Delivery, Traffic
+from smsbridge.services.traffic import Delivery, Reservation, Traffic
 from smsbridge.services.ports import ConsentReader, ProviderCaller, ProviderSource, Queue, RoutingSource, SendLog
 from smsbridge.services.routing import routed
 from smsbridge.services.spend import SpendGuard, limits
@@ -149,8 +149,8 @@ class SendService:
         """Send what can be sent; returns each record's result by SQS message id."""
         results: dict[str, RecordResult] = {}
         jobs: dict[str, _Job] = {}
-        records = {record.messageId: record for record in records}
-        for record in records.values():
+        by_id = {record.messageId: record for record in records}
+        for record in by_id.values():
             admitted = self._admit_safely(record)
             if not isinstance(admitted, _Job):
                 results[record.messageId] = admitted
@@ -167,7 +167,7 @@ class SendService:
                                     **invocation_context_for_workers()) as pool:
                 results.update(self._send(list(jobs.values()), remaining_ms, pool))
             self._give_back_unused(jobs.values())
-        return self._delay_waits(records, results)
+        return self._delay_waits(by_id, results)
 
     def _give_back_unused(self, jobs: Iterable[_Job]) -> None:
         """Throughput granted to messages whose request was never started (the batch ended before it,
@@ -302,8 +302,7 @@ class SendService:
                 holds.append(quiet)
             else:
                 to_send.append(job)
-        waits: list[tuple[_Job, float, str]] = []
-        granted = self._reserve(to_send, waits)
+        granted = self._reserve(to_send, results)
         granted = self._within_spend(granted, now, holds, results)
 
         token = uuid.uuid4().hex
@@ -318,11 +317,9 @@ class SendService:
         wave = max([self._wave] + [job.provider.request.batch.max_size for job, _ in claims if job.provider.request.batch])
         for start in range(0, len(claims), wave):
             results.update(self._claim_and_deliver(claims[start:start + wave], token, pool, deadline))
-        # What waits goes back on its queue after the sends, not between the grant and them: a BulkQueue
-        # batch of which most must wait would otherwise spend its grant's guard on visibility changes.
+        # The holds' history notes are written after the sends, not between the grant and them (a grant is
+        # to be used at once); every wait's visibility change is made at the batch's end (`_delay_waits`).
         self._hold_all(holds, results, pool)
-        for job, seconds, reason in waits:
-            results[job.record.messageId] = self._wait(job.record, seconds, reason)
         return results
 
     def _claim_and_deliver(self, claims: list[tuple[_Job, ClaimRequest]], token: str, pool: ThreadPoolExecutor,
@@ -388,9 +385,9 @@ class SendService:
         states = self._messages.states([job.message.id for job in jobs])
         return states, (consent.result() if consent is not None else {})
 
-    def _reserve(self, jobs: list[_Job], waits: list[tuple[_Job, float, str]]) -> list[_Job]:
+    def _reserve(self, jobs: list[_Job], results: dict[str, RecordResult]) -> list[_Job]:
         """Ask each provider's throughput for its messages, lane by lane, notifications first; the
-        messages it cannot take now are added to `waits`: they wait on the queue (not claimed, not an attempt)."""
+        messages it cannot take now wait on the queue (not claimed, not an attempt)."""
         lanes: dict[tuple[str, MessageType], list[_Job]] = {}
         for job in jobs:
             lanes.setdefault((job.provider.id, job.type), []).append(job)
@@ -401,9 +398,10 @@ class SendService:
             granted += group[:count]
             for job in group[:count]:
                 job.grant = reservation
-            waits.extend((job, reservation.retry_in_s,
-                          f"provider {provider_id} is at its throughput; next try in {reservation.retry_in_s:.0f} s")
-                         for job in group[count:])
+            for job in group[count:]:
+                results[job.record.messageId] = self._wait(
+                    job.record, reservation.retry_in_s,
+                    f"provider {provider_id} is at its throughput; next try in {reservation.retry_in_s:.0f} s")
         return granted
 
     # ------------------------------------------------------------ waits: quiet hours, spend limits
@@ -566,7 +564,7 @@ class SendService:
                              message_ids=[job.message.id for job in jobs])
         return request
 
-    def _renew_late_grants(self, jobs: list[_Job]) -> Any:
+    def _renew_late_grants(self, jobs: list[_Job]) -> Reservation | None:
         """Each grant of `jobs` too old to start on, renewed for them (`Traffic.renew`, all or none); the
         refusal (a Reservation with its `retry_in_s`) if one has no room now, else None. A refused or
         renewed grant not started is given back by `_give_back_unused`."""

@@ -37,8 +37,8 @@ from smsbridge.clock import iso_utc, utc_now
 from smsbridge.core.circuit import CircuitPolicy
 from smsbridge.core.classify import Outcome
 from smsbridge.core.render import RenderError, render_request
-from smsbridge.core.throughput import (DEFAULT_GUARD_S, DEFAULT_PAUSE_S, DEFAULT_RESERVE_SHARE, SLOW_FOR_S, epoch_ms,
-                                       granted_within, limits_of, starts_in_time)
+from smsbridge.core.throughput import (DEFAULT_GUARD_S, DEFAULT_PAUSE_S, DEFAULT_RESERVE_SHARE, SLOW_FOR_S, Limits,
+                                       epoch_ms, granted_within, limits_of, starts_in_time)
 from smsbridge.models.message import MessageType, OutboundMessage
 from smsbridge.models.provider import ProviderConfig
 from smsbridge.models.wire import HttpRequest
@@ -100,12 +100,14 @@ class Traffic:
         """How many of `count` messages of `lane` may go to `provider` now."""
         if provider.throughput is None or self._state is None or count <= 0:
             return Reservation(granted=max(0, count))
-        limits = limits_of(provider.throughput, guard_s=self._policy.guard_s, reserve_share=self._policy.reserve_share)
-        decision = self._state.reserve(provider.id, limits, count, lane, self._clock())
+        decision = self._state.reserve(provider.id, self._limits(provider), count, lane, self._clock())
         if decision.granted < count:
             metrics.add_metric(name="ThroughputWaits", unit="Count", value=count - decision.granted)
         return Reservation(granted=decision.granted, retry_in_s=decision.retry_in_s,
                            at_ms=decision.at_ms if decision.granted else 0)
+
+    def _limits(self, provider: ProviderConfig) -> Limits:
+        return limits_of(provider.throughput, guard_s=self._policy.guard_s, reserve_share=self._policy.reserve_share)
 
     def late(self, reservation: Reservation) -> bool:
         """Whether `reservation` is too old for its requests to start (`core.throughput.starts_in_time`);
@@ -119,8 +121,7 @@ class Traffic:
         granted, they may start; refused, the old reservation stands, for the caller to give back."""
         if self._state is None or provider.throughput is None:
             return Reservation(granted=count)
-        limits = limits_of(provider.throughput, guard_s=self._policy.guard_s, reserve_share=self._policy.reserve_share)
-        decision = self._state.regrant(provider.id, limits, reservation.at_ms, count, lane, self._clock())
+        decision = self._state.regrant(provider.id, self._limits(provider), reservation.at_ms, count, lane, self._clock())
         if decision.granted:
             metrics.add_metric(name="ThroughputRenewals", unit="Count", value=count)
             return Reservation(granted=decision.granted, at_ms=decision.at_ms)
